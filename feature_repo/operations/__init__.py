@@ -1,0 +1,18 @@
+"""Operations on the feature repo: load its config per profile, apply, materialize, look up."""
+
+from __future__ import annotations
+
+from feature_repo.operations.apply import ApplySummary, apply_feature_repo
+from feature_repo.operations.config import load_repo_config, open_feature_store
+from feature_repo.operations.materialize import MaterializeSummary, materialize_features
+from feature_repo.operations.online import lookup_online_features
+
+__all__ = [
+    "ApplySummary",
+    "MaterializeSummary",
+    "apply_feature_repo",
+    "load_repo_config",
+    "lookup_online_features",
+    "materialize_features",
+    "open_feature_store",
+]

@@ -1,0 +1,41 @@
+"""Delayed labels: a chargeback arrives 1-30 days after a fraudulent transaction.
+
+A legitimate transaction's label becomes known when its 30-day chargeback window
+closes without a chargeback. Every label row carries ``label_time``, the moment it
+became known; consumers must only use labels whose ``label_time`` has passed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CHARGEBACK_WINDOW_DAYS", "draw_labels"]
+
+CHARGEBACK_WINDOW_DAYS = 30
+MIN_DELAY_DAYS = 1
+
+
+def draw_labels(
+    rng: np.random.Generator, transactions: pd.DataFrame, is_fraud: np.ndarray
+) -> pd.DataFrame:
+    """Return one label per transaction with the time it becomes known.
+
+    Args:
+        rng: the run's random generator.
+        transactions: transactions as drawn (``transaction_id``, ``transaction_time``, ids).
+        is_fraud: truth per transaction.
+
+    Returns:
+        A frame with ``transaction_id``, ``customer_id``, ``merchant_id``,
+        ``transaction_time``, ``is_fraud`` (0/1) and ``label_time``.
+    """
+    # Chargeback delays skew early (median about 9 days) within [1, 30] days.
+    span = CHARGEBACK_WINDOW_DAYS - MIN_DELAY_DAYS
+    fraud_delay_days = MIN_DELAY_DAYS + span * rng.beta(1.6, 3.5, size=len(transactions))
+    delay_days = np.where(is_fraud, fraud_delay_days, float(CHARGEBACK_WINDOW_DAYS))
+    delay = pd.to_timedelta(np.round(delay_days * 86_400 * 1e6).astype(np.int64), unit="us")
+    labels = transactions[["transaction_id", "customer_id", "merchant_id", "transaction_time"]].copy()
+    labels["is_fraud"] = is_fraud.astype(np.int8)
+    labels["label_time"] = labels["transaction_time"] + delay
+    return labels.reset_index(drop=True)

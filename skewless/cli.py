@@ -1,0 +1,232 @@
+"""The `skewless` command line: thin calls into library functions.
+
+Every error we raise on purpose is printed as one line, ``error: <reason>``, with a
+non-zero exit code; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from skewless.errors import SkewlessError
+from skewless.progress import Progress
+from skewless.settings import Profile, Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="skewless",
+    help="One Feast feature repo feeding point-in-time training, online serving and drift monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+features_app = typer.Typer(help="Feature pipeline (DuckDB SQL → parquet feature tables).", no_args_is_help=True)
+app.add_typer(features_app, name="features")
+
+DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _echo_json(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload, indent=2, default=str))
+
+
+@app.callback()
+def configure(
+    ctx: typer.Context,
+    profile: Annotated[
+        Profile | None, typer.Option(help="embedded (default) or production; env SKEWLESS_PROFILE.")
+    ] = None,
+    root_dir: Annotated[
+        Path | None,
+        typer.Option(help="Workspace holding feature_repo/ and data/; env SKEWLESS_ROOT_DIR.", show_default="."),
+    ] = None,
+) -> None:
+    """Build the one settings object for this process from flags and SKEWLESS_* variables."""
+    overrides: dict[str, Any] = {}
+    if profile is not None:
+        overrides["profile"] = profile
+    if root_dir is not None:
+        overrides["root_dir"] = root_dir
+    ctx.obj = Settings(**overrides)
+
+
+def _simulation_config(
+    start: date | None, end: date | None, days: int, scale: float, seed: int, scenario: str, drift_start: date | None
+) -> Any:
+    from simulation import SimulationConfig
+    from skewless.lifecycle import today_utc
+
+    options: dict[str, Any] = {"scale": scale, "seed": seed, "scenario": scenario, "drift_start": drift_start}
+    if start is not None and end is not None:
+        return SimulationConfig(start=start, end=end, **options)
+    if start is not None:
+        return SimulationConfig(start=start, end=start + timedelta(days=days), **options)
+    return SimulationConfig.ending(end or today_utc(), days=days, **options)
+
+
+ScaleOption = Annotated[float, typer.Option(help="Size multiplier: 1 ≈ 300k transactions; 10, 100 for benchmarks.")]
+ScenarioOption = Annotated[str, typer.Option(help="Drift scenario: none, covariate, concept, pipeline_break.")]
+
+
+@app.command("simulate")
+def simulate_command(
+    ctx: typer.Context,
+    start: DateOption = None,
+    end: DateOption = None,
+    days: Annotated[int, typer.Option(help="Length when only one of --start/--end is given.")] = 60,
+    scale: ScaleOption = 1.0,
+    seed: int = 42,
+    scenario: ScenarioOption = "none",
+    drift_start: DateOption = None,
+) -> None:
+    """Simulate customers, merchants, transactions, fraud (oracle score) and delayed labels."""
+    from simulation import simulate
+
+    settings = _settings(ctx)
+    config = _simulation_config(_day(start), _day(end), days, scale, seed, scenario, _day(drift_start))
+    summary = simulate(config, settings.layout, Progress())
+    _echo_json({"raw_dir": str(settings.layout.raw_dir), **asdict(summary)})
+    typer.echo(
+        f"reproduce with: skewless simulate --start {config.start} --end {config.end} "
+        f"--scale {config.scale:g} --seed {config.seed} --scenario {config.scenario}",
+        err=True,
+    )
+
+
+@features_app.command("build")
+def features_build_command(ctx: typer.Context, start: DateOption = None, end: DateOption = None) -> None:
+    """Build the feature tables for [start, end) (default: the whole simulated period)."""
+    from feature_repo.pipeline import build_features
+
+    settings = _settings(ctx)
+    summary = build_features(settings.layout, Progress(), start=_day(start), end=_day(end))
+    _echo_json({"features_dir": str(settings.layout.features_dir), **asdict(summary)})
+
+
+@app.command("apply")
+def apply_command(ctx: typer.Context) -> None:
+    """Register the feature repo's definitions (feast apply) on the current profile."""
+    from feature_repo.operations import apply_feature_repo
+
+    _echo_json(asdict(apply_feature_repo(_settings(ctx))))
+
+
+@app.command("materialize")
+def materialize_command(
+    ctx: typer.Context,
+    start: DateOption = None,
+    end: DateOption = None,
+) -> None:
+    """Load feature values into the online store: [start, end), or incrementally up to end (default now)."""
+    from feature_repo.operations import materialize_features, open_feature_store
+
+    def moment(value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+    store = open_feature_store(_settings(ctx))
+    summary = materialize_features(store, end=moment(end) or datetime.now(UTC), start=moment(start))
+    _echo_json(asdict(summary))
+
+
+@app.command("lookup")
+def lookup_command(
+    ctx: typer.Context,
+    customer_id: Annotated[int, typer.Option(help="Customer id (entity key).")],
+    merchant_id: Annotated[int, typer.Option(help="Merchant id (entity key).")],
+    amount: Annotated[float, typer.Option(min=0.0, help="Transaction amount.")],
+    merchant_country: Annotated[str, typer.Option(help="Merchant country code, e.g. FR.")],
+    channel: Annotated[str, typer.Option(help="in_store, contactless or online.")],
+    service: Annotated[str, typer.Option(help="Feature service to read.")] = "fraud_detection_v1",
+) -> None:
+    """Read one transaction's features from the online store, as the API will."""
+    from feature_repo.operations import lookup_online_features, open_feature_store
+
+    row = {
+        "customer_id": customer_id,
+        "merchant_id": merchant_id,
+        "amount": amount,
+        "merchant_country": merchant_country,
+        "channel": channel,
+        "transaction_time": datetime.now(UTC),
+    }
+    values = lookup_online_features(open_feature_store(_settings(ctx)), service, [row])
+    _echo_json({name: column[0] for name, column in values.items()})
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    scale: ScaleOption = 1.0,
+    seed: int = 42,
+    scenario: ScenarioOption = "none",
+    end: DateOption = None,
+    days: int = 60,
+) -> None:
+    """The main job: simulate → features → apply → materialize → online lookup."""
+    from skewless.lifecycle import run_main_job
+
+    settings = _settings(ctx)
+    config = _simulation_config(None, _day(end), days, scale, seed, scenario, None)
+    result = run_main_job(settings, config, Progress())
+    sim = result.simulation
+    typer.echo("")
+    typer.echo(
+        f"Simulated {sim.transactions:,} transactions of {sim.customers:,} customers at "
+        f"{sim.merchants:,} merchants ({config.start} .. {config.end}), fraud rate {sim.fraud_rate:.2%}."
+    )
+    typer.echo(f"Feature tables: {', '.join(f'{k} {v:,} rows' for k, v in result.features.rows.items())}.")
+    typer.echo(f"Registered feature services: {', '.join(result.applied.feature_services)}.")
+    typer.echo("\nOne online lookup, as the prediction API will make it:")
+    request = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in result.request.items()}
+    typer.echo(f"  request  {json.dumps(request)}")
+    width = max(len(name) for name in result.online_features)
+    for name, value in result.online_features.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        typer.echo(f"  {name:<{width}}  {shown}")
+    typer.echo(f"\nData: {settings.layout.root}   Feast repo: {settings.feature_repo_dir}")
+    typer.echo(f"Explore the registry: cd {settings.feature_repo_dir} && feast ui")
+
+
+def main() -> None:
+    """Entry point: run the app and turn our errors into one line and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except SkewlessError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        typer.echo(f"error: invalid settings: {problems}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(130)
+    except Exception as e:  # click usage errors
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            typer.echo(f"error: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

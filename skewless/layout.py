@@ -1,0 +1,74 @@
+"""Where each artifact lives on disk, named once.
+
+The feature repo's definitions, the simulator, the feature pipeline and the Feast
+configuration all resolve paths through :class:`DataLayout`, so the layout below is
+the only place the folder structure is written down::
+
+    data/
+      raw/            customers, merchants, transactions, labels, manifest.json
+      features/       one folder per feature table, one parquet file per day
+      registry.db     Feast file registry (embedded profile)
+      online_store.db Feast SQLite online store (embedded profile)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DataLayout"]
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """Paths of every artifact below one data folder."""
+
+    root: Path
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def customers(self) -> Path:
+        return self.raw_dir / "customers.parquet"
+
+    @property
+    def merchants(self) -> Path:
+        return self.raw_dir / "merchants.parquet"
+
+    @property
+    def transactions(self) -> Path:
+        return self.raw_dir / "transactions.parquet"
+
+    @property
+    def labels(self) -> Path:
+        return self.raw_dir / "labels.parquet"
+
+    @property
+    def manifest(self) -> Path:
+        return self.raw_dir / "manifest.json"
+
+    @property
+    def features_dir(self) -> Path:
+        return self.root / "features"
+
+    def feature_table_dir(self, table: str) -> Path:
+        """Folder of a partitioned feature table (one ``YYYY-MM-DD.parquet`` per day)."""
+        return self.features_dir / table
+
+    def feature_table_glob(self, table: str) -> str:
+        """Glob that Feast's DuckDB offline store reads for a partitioned table."""
+        return str(self.feature_table_dir(table) / "*.parquet")
+
+    def feature_table_file(self, table: str) -> Path:
+        """Single-file (unpartitioned) feature table."""
+        return self.features_dir / f"{table}.parquet"
+
+    @property
+    def registry_db(self) -> Path:
+        return self.root / "registry.db"
+
+    @property
+    def online_store_db(self) -> Path:
+        return self.root / "online_store.db"

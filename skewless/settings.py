@@ -1,0 +1,72 @@
+"""One typed settings object per process, built at the entry point and passed in.
+
+Every field can be set by an environment variable ``SKEWLESS_<FIELD>`` (for example
+``SKEWLESS_PROFILE=production``) or by the matching CLI flag. Nothing here touches
+the disk or the network when imported or constructed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from skewless.layout import DataLayout
+
+__all__ = ["Profile", "Settings"]
+
+
+class Profile(StrEnum):
+    """Which backing services the feature store and tracking use."""
+
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Process-wide settings for every Skewless command and service."""
+
+    model_config = SettingsConfigDict(env_prefix="SKEWLESS_", extra="forbid")
+
+    profile: Profile = Field(
+        default=Profile.EMBEDDED,
+        description="embedded: DuckDB + SQLite + file registry; production: Redis + PostgreSQL registry.",
+    )
+    root_dir: Path = Field(
+        default=Path("."),
+        description="Workspace holding feature_repo/ and data/ (the project checkout).",
+    )
+    redis_connection: str = Field(
+        default="127.0.0.1:6379,db=0",
+        description="Feast Redis connection string, 'host:port,db=N' (not a URL).",
+    )
+    registry_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/skewless",
+        description="SQLAlchemy URL of the Feast SQL registry (production profile).",
+    )
+
+    @field_validator("redis_connection")
+    @classmethod
+    def _redis_is_not_a_url(cls, value: str) -> str:
+        if "://" in value:
+            raise ValueError(
+                "redis_connection is Feast's 'host:port,db=N' form, not a URL like redis://host:port"
+            )
+        return value
+
+    @field_validator("root_dir")
+    @classmethod
+    def _absolute_root(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def feature_repo_dir(self) -> Path:
+        """The Feast repo: definitions and one feature_store yaml per profile."""
+        return self.root_dir / "feature_repo"
+
+    @property
+    def layout(self) -> DataLayout:
+        """Where every data artifact lives under ``root_dir/data``."""
+        return DataLayout(self.root_dir / "data")
