@@ -219,14 +219,12 @@ def main() -> None:
     except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(130)
-    except Exception as e:  # click usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            typer.echo(f"error: {e.format_message()}", err=True)
-            sys.exit(e.exit_code)
-        raise
-
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.TyperException as e:  # usage errors: bad option values, unknown commands
+        message = getattr(e, "format_message", lambda: str(e))()
+        typer.echo(f"error: {' '.join(str(message).split())}", err=True)
+        sys.exit(int(getattr(e, "exit_code", 2)))
 
 if __name__ == "__main__":
     main()

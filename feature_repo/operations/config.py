@@ -59,5 +59,9 @@ def load_repo_config(settings: Settings) -> RepoConfig:
 
 
 def open_feature_store(settings: Settings) -> FeatureStore:
-    """A ``FeatureStore`` on the settings' profile."""
-    return FeatureStore(config=load_repo_config(settings))
+    """A ``FeatureStore`` on the settings' profile.
+
+    ``repo_path`` is passed too: Feast resolves a relative file-registry path against
+    it, and against the working directory when it is missing.
+    """
+    return FeatureStore(repo_path=str(settings.feature_repo_dir), config=load_repo_config(settings))

@@ -1,0 +1,36 @@
+"""Factories for test workspaces and small simulated worlds."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+from simulation import SimulationConfig
+from skewless.settings import Profile, Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TINY_START = date(2026, 1, 1)
+TINY_END = date(2026, 1, 22)
+
+
+def make_workspace(root: Path, profile: Profile = Profile.EMBEDDED, **settings: object) -> Settings:
+    """A workspace with its own copy of feature_repo/ and an empty data/ folder.
+
+    Feast's definitions resolve data/ beside the repo, so each copy is isolated.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(
+        PROJECT_ROOT / "feature_repo",
+        root / "feature_repo",
+        ignore=shutil.ignore_patterns("__pycache__", "pipeline", "operations"),
+        dirs_exist_ok=True,
+    )
+    return Settings(root_dir=root, profile=profile, **settings)  # type: ignore[arg-type]
+
+
+def tiny_config(**overrides: object) -> SimulationConfig:
+    """About 200 customers over three weeks: a few thousand transactions."""
+    options: dict[str, object] = {"start": TINY_START, "end": TINY_END, "scale": 0.04, "seed": 7}
+    options.update(overrides)
+    return SimulationConfig(**options)  # type: ignore[arg-type]

@@ -1,0 +1,118 @@
+"""Real servers for tests: our own redis-server on a free port, a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+import redis
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    """Where a test Redis listens, and how to reach it in Feast's form."""
+
+    host: str
+    port: int
+    db: int
+    process: subprocess.Popen[bytes] | None
+
+    @property
+    def connection_string(self) -> str:
+        return f"{self.host}:{self.port},db={self.db}"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host=self.host, port=self.port, db=self.db)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_redis(port: int, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if redis.Redis(port=port, socket_timeout=0.5).ping():
+                return
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError(f"redis-server on port {port} did not answer within {timeout_s} s")
+
+
+def start_redis_server(port: int | None = None) -> subprocess.Popen[bytes]:
+    """Start a private, diskless redis-server on loopback."""
+    port = port or free_port()
+    workdir = tempfile.mkdtemp(prefix="skewless-redis-")
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_for_redis(port)
+    return process
+
+
+@contextmanager
+def redis_for_tests() -> Iterator[RedisServer]:
+    """Our own redis-server when the binary exists; never a silent skip.
+
+    Order: a private redis-server on a free port; else SKEWLESS_TEST_REDIS (host:port);
+    else db 15 of a local Redis on 6379 (only our own keys are touched). With none of
+    these the test fails with the fix.
+    """
+    if shutil.which("redis-server"):
+        port = free_port()
+        process = start_redis_server(port)
+        try:
+            yield RedisServer("127.0.0.1", port, 0, process)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        return
+    host, _, port_text = os.environ.get("SKEWLESS_TEST_REDIS", "127.0.0.1:6379").partition(":")
+    server = RedisServer(host, int(port_text or 6379), 15, None)
+    try:
+        server.client().ping()
+    except redis.exceptions.ConnectionError as e:
+        raise RuntimeError(
+            "Redis tests need a Redis server: install redis-server (apt-get install redis-server) "
+            "or set SKEWLESS_TEST_REDIS=host:port"
+        ) from e
+    yield server
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test session, dropped afterwards.
+
+    Uses SKEWLESS_TEST_POSTGRES (a libpq URL of a server with CREATE DATABASE rights),
+    default postgresql://postgres@127.0.0.1:5432/postgres.
+    """
+    admin_url = os.environ.get("SKEWLESS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"skewless_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as e:
+        raise RuntimeError(
+            f"production-profile tests need PostgreSQL at {admin_url}: start it or set SKEWLESS_TEST_POSTGRES"
+        ) from e
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,36 @@
+"""The main job end to end on the embedded profile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from simulation import SimulationConfig
+from skewless.lifecycle import run_main_job
+from skewless.settings import Settings
+from tests.conftest import QUIET
+
+pytestmark = pytest.mark.integration
+
+
+def test_main_job_ends_with_an_online_lookup(workspace: Settings) -> None:
+    today = datetime.now(UTC).date()
+    config = SimulationConfig(start=today - timedelta(days=21), end=today, scale=0.04, seed=3)
+    result = run_main_job(workspace, config, QUIET)
+    assert result.simulation.transactions > 2_000
+    assert result.applied.feature_services == ["fraud_detection_v1"]
+    assert workspace.layout.online_store_db.is_file() and workspace.layout.registry_db.is_file()
+    features = result.online_features
+    # The sample customer transacted on the last day, so its state is in the online store.
+    assert features["customer_id"] == result.request["customer_id"]
+    assert features["txn_count_7d"] >= 1 and features["merchant_category"] is not None
+    assert features["txn_amount"] == result.request["amount"]
+
+
+def test_main_job_can_run_twice_in_one_workspace(workspace: Settings) -> None:
+    today = datetime.now(UTC).date()
+    config = SimulationConfig(start=today - timedelta(days=10), end=today, scale=0.02, seed=5)
+    first = run_main_job(workspace, config, QUIET)
+    second = run_main_job(workspace, config, QUIET)
+    assert first.online_features == second.online_features

@@ -1,0 +1,55 @@
+"""Settings and the profile-to-Feast-config mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from feast.repo_config import RepoConfig, load_repo_config as feast_load_repo_config
+from pydantic import ValidationError
+
+from feature_repo.operations import load_repo_config
+from skewless.errors import ConfigurationError
+from skewless.settings import Profile, Settings
+from tests.factories import PROJECT_ROOT
+
+
+def test_profile_is_chosen_by_one_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().profile is Profile.EMBEDDED
+    monkeypatch.setenv("SKEWLESS_PROFILE", "production")
+    assert Settings().profile is Profile.PRODUCTION
+
+
+def test_unknown_setting_and_redis_url_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError):
+        Settings(redis_connection="redis://localhost:6379")
+    with pytest.raises(ValidationError):
+        Settings(profiel="production")  # type: ignore[call-arg]
+
+
+def test_embedded_profile_is_the_shipped_yaml_as_feast_reads_it() -> None:
+    ours = load_repo_config(Settings(root_dir=PROJECT_ROOT))
+    repo = PROJECT_ROOT / "feature_repo"
+    feasts: RepoConfig = feast_load_repo_config(repo, repo / "feature_store.yaml")
+    assert ours.online_store.type == feasts.online_store.type == "sqlite"
+    assert ours.registry.path == feasts.registry.path
+    assert ours.offline_store.type == "duckdb"
+
+
+def test_production_profile_fills_servers_from_settings() -> None:
+    settings = Settings(
+        root_dir=PROJECT_ROOT,
+        profile=Profile.PRODUCTION,
+        redis_connection="10.0.0.5:6380,db=3",
+        registry_url="postgresql+psycopg://feast@db:5432/feast",
+    )
+    config = load_repo_config(settings)
+    assert config.online_store.type == "redis"
+    assert config.online_store.connection_string == "10.0.0.5:6380,db=3"
+    assert config.registry.registry_type == "sql"
+    assert config.registry.path == "postgresql+psycopg://feast@db:5432/feast"
+
+
+def test_missing_profile_yaml_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="feature store config not found"):
+        load_repo_config(Settings(root_dir=tmp_path))

@@ -1,0 +1,1 @@
+"""Point-in-time training from the model's FeatureService (see docs/architecture.md; next issue)."""
