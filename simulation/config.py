@@ -46,9 +46,7 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
-            raise InvalidDateRangeError(
-                f"bad date range: end {self.end} must be after start {self.start}"
-            )
+            raise InvalidDateRangeError(f"bad date range: end {self.end} must be after start {self.start}")
         if self.scale <= 0:
             raise ConfigurationError(f"scale must be positive, got {self.scale}")
         get_scenario(self.scenario)

@@ -16,9 +16,7 @@ CHARGEBACK_WINDOW_DAYS = 30
 MIN_DELAY_DAYS = 1
 
 
-def draw_labels(
-    rng: np.random.Generator, transactions: pd.DataFrame, is_fraud: np.ndarray
-) -> pd.DataFrame:
+def draw_labels(rng: np.random.Generator, transactions: pd.DataFrame, is_fraud: np.ndarray) -> pd.DataFrame:
     """Return one label per transaction with the time it becomes known.
 
     Args:

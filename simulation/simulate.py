@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -13,8 +14,8 @@ from simulation.labels import draw_labels
 from simulation.scenarios import get_scenario
 from simulation.transactions import draw_transactions
 from simulation.world import draw_population
-from skewless.errors import DataNotFoundError
 from skewless.atomic import replace_directory, write_parquet_atomic, write_text_atomic
+from skewless.errors import DataNotFoundError
 from skewless.layout import DataLayout
 from skewless.progress import Progress
 
@@ -87,16 +88,15 @@ def simulate(config: SimulationConfig, layout: DataLayout, progress: Progress) -
         write_parquet_atomic(_table(population.merchants), staging / staged.merchants.name)
         write_parquet_atomic(_table(draw.transactions), staging / staged.transactions.name)
         write_parquet_atomic(_table(labels), staging / staged.labels.name)
-        write_text_atomic(json.dumps(manifest, indent=2, sort_keys=True) + "\n", staging / staged.manifest.name)
+        write_text_atomic(
+            json.dumps(manifest, indent=2, sort_keys=True) + "\n", staging / staged.manifest.name
+        )
     return summary
 
 
 def read_manifest(layout: DataLayout) -> dict[str, object]:
     """Read the manifest of the last simulation (period, scenario, drift date)."""
     if not layout.manifest.is_file():
-        raise DataNotFoundError(
-            f"no simulated data in {layout.raw_dir}: run `skewless simulate` first"
-        )
+        raise DataNotFoundError(f"no simulated data in {layout.raw_dir}: run `skewless simulate` first")
     manifest: dict[str, object] = json.loads(layout.manifest.read_text(encoding="utf-8"))
     return manifest
-

@@ -72,7 +72,11 @@ def _pick_merchants(
     available = counts[target]
     picked = np.where(
         available > 0,
-        order[np.minimum(offsets[target] + (rng.random(len(target)) * available).astype(np.int64), len(order) - 1)],
+        order[
+            np.minimum(
+                offsets[target] + (rng.random(len(target)) * available).astype(np.int64), len(order) - 1
+            )
+        ],
         rng.integers(0, len(merchants), size=len(target)),
     )
     risky_pool = np.flatnonzero(merchants["base_risk"].to_numpy() >= RISKY_THRESHOLD)

@@ -75,9 +75,7 @@ def draw_population(
     )
     opened = pd.Timestamp(start) + pd.to_timedelta(np.round(offset_s), unit="s")
     credit_limit = np.round(np.exp(rng.normal(np.log(4_000), 0.6, n_customers)), -2)
-    typical_amount = np.exp(rng.normal(np.log(45.0), 0.5, n_customers)) * (
-        credit_limit / 4_000
-    ) ** 0.3
+    typical_amount = np.exp(rng.normal(np.log(45.0), 0.5, n_customers)) * (credit_limit / 4_000) ** 0.3
     customers = pd.DataFrame(
         {
             "customer_id": customer_id,
@@ -108,4 +106,3 @@ def draw_population(
         activity_rate=rng.gamma(2.0, 0.5, n_customers),
         online_propensity=rng.beta(2.0, 4.0, n_customers),
     )
-

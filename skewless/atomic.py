@@ -33,7 +33,7 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp_name, **_PARQUET_OPTIONS)  # type: ignore[arg-type]
+        pq.write_table(table, tmp_name, **_PARQUET_OPTIONS)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

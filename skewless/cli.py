@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -19,6 +19,9 @@ from pydantic import ValidationError
 from skewless.errors import SkewlessError
 from skewless.progress import Progress
 from skewless.settings import Profile, Settings
+
+if TYPE_CHECKING:
+    from simulation import SimulationConfig
 
 __all__ = ["app", "main"]
 
@@ -29,7 +32,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-features_app = typer.Typer(help="Feature pipeline (DuckDB SQL → parquet feature tables).", no_args_is_help=True)
+features_app = typer.Typer(
+    help="Feature pipeline (DuckDB SQL → parquet feature tables).", no_args_is_help=True
+)
 app.add_typer(features_app, name="features")
 
 DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
@@ -56,7 +61,9 @@ def configure(
     ] = None,
     root_dir: Annotated[
         Path | None,
-        typer.Option(help="Workspace holding feature_repo/ and data/; env SKEWLESS_ROOT_DIR.", show_default="."),
+        typer.Option(
+            help="Workspace holding feature_repo/ and data/; env SKEWLESS_ROOT_DIR.", show_default="."
+        ),
     ] = None,
 ) -> None:
     """Build the one settings object for this process from flags and SKEWLESS_* variables."""
@@ -69,8 +76,14 @@ def configure(
 
 
 def _simulation_config(
-    start: date | None, end: date | None, days: int, scale: float, seed: int, scenario: str, drift_start: date | None
-) -> Any:
+    start: date | None,
+    end: date | None,
+    days: int,
+    scale: float,
+    seed: int,
+    scenario: str,
+    drift_start: date | None,
+) -> SimulationConfig:
     from simulation import SimulationConfig
     from skewless.lifecycle import today_utc
 
@@ -82,8 +95,12 @@ def _simulation_config(
     return SimulationConfig.ending(end or today_utc(), days=days, **options)
 
 
-ScaleOption = Annotated[float, typer.Option(help="Size multiplier: 1 ≈ 300k transactions; 10, 100 for benchmarks.")]
-ScenarioOption = Annotated[str, typer.Option(help="Drift scenario: none, covariate, concept, pipeline_break.")]
+ScaleOption = Annotated[
+    float, typer.Option(help="Size multiplier: 1 ≈ 300k transactions; 10, 100 for benchmarks.")
+]
+ScenarioOption = Annotated[
+    str, typer.Option(help="Drift scenario: none, covariate, concept, pipeline_break.")
+]
 
 
 @app.command("simulate")
@@ -222,9 +239,10 @@ def main() -> None:
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.TyperException as e:  # usage errors: bad option values, unknown commands
-        message = getattr(e, "format_message", lambda: str(e))()
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
         typer.echo(f"error: {' '.join(str(message).split())}", err=True)
         sys.exit(int(getattr(e, "exit_code", 2)))
+
 
 if __name__ == "__main__":
     main()

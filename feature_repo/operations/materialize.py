@@ -50,4 +50,6 @@ def materialize_features(
             store.materialize(start_date=start, end_date=end)
     except ONLINE_STORE_ERRORS as e:
         raise OnlineStoreError(f"online store write failed: {type(e).__name__}: {e}") from e
-    return MaterializeSummary(start=start, end=end, feature_views=views, seconds=time.perf_counter() - started)
+    return MaterializeSummary(
+        start=start, end=end, feature_views=views, seconds=time.perf_counter() - started
+    )

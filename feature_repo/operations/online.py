@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
-
 from feast import FeatureStore
 
 from skewless.errors import FeatureRepoError, OnlineStoreError

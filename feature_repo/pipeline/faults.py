@@ -30,7 +30,9 @@ def apply_faults(
         faults: fault records from the simulation manifest (table, column, mode, constant).
         since: first broken instant (UTC).
     """
-    broken = pc.greater_equal(table[EVENT_TIMESTAMP], pa.scalar(since, table.schema.field(EVENT_TIMESTAMP).type))
+    broken = pc.greater_equal(
+        table[EVENT_TIMESTAMP], pa.scalar(since, table.schema.field(EVENT_TIMESTAMP).type)
+    )
     for fault in faults:
         if fault["table"] != table_name:
             continue

@@ -7,7 +7,12 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+WINDOWS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 
 
 def customer_activity(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +51,9 @@ def merchant_stats(
     while day < end:
         snapshot = pd.Timestamp(day, tz="UTC")
         since = snapshot - pd.Timedelta(days=30)
-        recent = transactions[(transactions["transaction_time"] >= since) & (transactions["transaction_time"] < snapshot)]
+        recent = transactions[
+            (transactions["transaction_time"] >= since) & (transactions["transaction_time"] < snapshot)
+        ]
         arrived = chargebacks[(chargebacks["label_time"] >= since) & (chargebacks["label_time"] < snapshot)]
         for merchant in merchants.itertuples():
             mine = recent[recent["merchant_id"] == merchant.merchant_id]

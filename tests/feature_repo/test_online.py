@@ -93,11 +93,16 @@ def test_materialize_refuses_naive_or_reversed_times(built_workspace: Settings) 
     with pytest.raises(InvalidDateRangeError):
         materialize_features(store, end=datetime(2026, 1, 2))
     with pytest.raises(InvalidDateRangeError):
-        materialize_features(store, end=datetime(2026, 1, 2, tzinfo=UTC), start=datetime(2026, 1, 3, tzinfo=UTC))
+        materialize_features(
+            store, end=datetime(2026, 1, 2, tzinfo=UTC), start=datetime(2026, 1, 3, tzinfo=UTC)
+        )
 
 
 def test_production_profile_on_redis_gives_the_same_answer(
-    built_workspace: Settings, redis_server: RedisServer, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+    built_workspace: Settings,
+    redis_server: RedisServer,
+    postgres_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Redis online store + PostgreSQL SQL registry, same definitions, same values."""
     settings = make_workspace(

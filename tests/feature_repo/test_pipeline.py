@@ -65,9 +65,13 @@ def test_customer_profile_is_valid_from_account_opening(built: DataLayout) -> No
 
 
 def test_rebuild_writes_the_same_bytes(built: DataLayout, tmp_path: Path) -> None:
-    before = {path.name + path.parent.name: path.read_bytes() for path in built.features_dir.rglob("*.parquet")}
+    before = {
+        path.name + path.parent.name: path.read_bytes() for path in built.features_dir.rglob("*.parquet")
+    }
     build_features(built, QUIET)
-    after = {path.name + path.parent.name: path.read_bytes() for path in built.features_dir.rglob("*.parquet")}
+    after = {
+        path.name + path.parent.name: path.read_bytes() for path in built.features_dir.rglob("*.parquet")
+    }
     assert before == after and len(before) == 2 * (TINY_END - TINY_START).days + 1
 
 
@@ -103,9 +107,15 @@ def test_missing_simulation_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("start", "end"),
-    [(date(2026, 1, 10), date(2026, 1, 5)), (date(2025, 12, 1), date(2026, 1, 5)), (TINY_START, date(2026, 6, 1))],
+    [
+        (date(2026, 1, 10), date(2026, 1, 5)),
+        (date(2025, 12, 1), date(2026, 1, 5)),
+        (TINY_START, date(2026, 6, 1)),
+    ],
 )
-def test_bad_ranges_are_refused_before_writing(built: DataLayout, tmp_path: Path, start: date, end: date) -> None:
+def test_bad_ranges_are_refused_before_writing(
+    built: DataLayout, tmp_path: Path, start: date, end: date
+) -> None:
     layout = DataLayout(tmp_path / "range")
     simulate(tiny_config(), layout, QUIET)
     with pytest.raises(InvalidDateRangeError):

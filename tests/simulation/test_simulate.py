@@ -17,7 +17,13 @@ from skewless.progress import Progress
 from tests.factories import tiny_config
 
 QUIET = Progress(quiet=True)
-RAW_FILES = ("customers.parquet", "merchants.parquet", "transactions.parquet", "labels.parquet", "manifest.json")
+RAW_FILES = (
+    "customers.parquet",
+    "merchants.parquet",
+    "transactions.parquet",
+    "labels.parquet",
+    "manifest.json",
+)
 
 
 def _simulate(tmp_path: Path, name: str, **overrides: object) -> DataLayout:
@@ -71,7 +77,9 @@ def test_labels_arrive_one_to_thirty_days_later(tmp_path: Path) -> None:
 
 def test_oracle_is_the_fraud_probability(tmp_path: Path) -> None:
     layout = _simulate(tmp_path, "a", scale=0.2)
-    tx = pd.read_parquet(layout.transactions).merge(pd.read_parquet(layout.labels)[["transaction_id", "is_fraud"]])
+    tx = pd.read_parquet(layout.transactions).merge(
+        pd.read_parquet(layout.labels)[["transaction_id", "is_fraud"]]
+    )
     assert tx["is_fraud"].mean() == pytest.approx(tx["oracle_score"].mean(), rel=0.15)
     assert _auc(tx["oracle_score"].to_numpy(), tx["is_fraud"].to_numpy()) > 0.8
     # Behaviour the features can see moves the probability the documented way.
@@ -114,7 +122,10 @@ def test_concept_scenario_moves_fraud_to_contactless(tmp_path: Path) -> None:
 
     def contactless_share_of_risk(tx: pd.DataFrame) -> float:
         recent = tx.loc[_after(tx, drift)]
-        return float(recent.loc[recent["channel"] == "contactless", "oracle_score"].sum() / recent["oracle_score"].sum())
+        return float(
+            recent.loc[recent["channel"] == "contactless", "oracle_score"].sum()
+            / recent["oracle_score"].sum()
+        )
 
     assert contactless_share_of_risk(moved) > contactless_share_of_risk(base) + 0.2
 
@@ -136,7 +147,9 @@ def test_pipeline_break_leaves_the_world_unchanged_and_records_its_faults(tmp_pa
         ({"scale": 0}, ConfigurationError),
     ],
 )
-def test_bad_config_is_refused_with_a_named_reason(overrides: dict[str, object], error: type[Exception]) -> None:
+def test_bad_config_is_refused_with_a_named_reason(
+    overrides: dict[str, object], error: type[Exception]
+) -> None:
     with pytest.raises(error) as raised:
         tiny_config(**overrides)
     assert str(raised.value) and "\n" not in str(raised.value)

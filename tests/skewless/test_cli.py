@@ -53,7 +53,9 @@ def test_missing_data_folder(tmp_path: Path) -> None:
 
 
 def test_unknown_scenario_writes_nothing(tmp_path: Path) -> None:
-    _one_line_error(_run(tmp_path, "simulate", "--scenario", "meteor"), "unknown scenario 'meteor'", "covariate")
+    _one_line_error(
+        _run(tmp_path, "simulate", "--scenario", "meteor"), "unknown scenario 'meteor'", "covariate"
+    )
     assert not (tmp_path / "data").exists()
 
 
@@ -65,7 +67,10 @@ def test_bad_date_range_writes_nothing(tmp_path: Path) -> None:
 
 def test_features_range_outside_simulation_keeps_old_tables(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws").root_dir
-    assert _run(ws, "simulate", "--start", "2026-01-01", "--end", "2026-01-08", "--scale", "0.02").returncode == 0
+    assert (
+        _run(ws, "simulate", "--start", "2026-01-01", "--end", "2026-01-08", "--scale", "0.02").returncode
+        == 0
+    )
     assert _run(ws, "features", "build").returncode == 0
     before = sorted(p.read_bytes() for p in (ws / "data" / "features").rglob("*.parquet"))
     _one_line_error(_run(ws, "features", "build", "--start", "2025-06-01"), "covers 2026-01-01..2026-01-08")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from feast.repo_config import RepoConfig, load_repo_config as feast_load_repo_config
+from feast.repo_config import RepoConfig
+from feast.repo_config import load_repo_config as feast_load_repo_config
 from pydantic import ValidationError
 
 from feature_repo.operations import load_repo_config
