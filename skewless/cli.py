@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from skewless.contract import FEATURE_SERVICE_V1
 from skewless.errors import SkewlessError
 from skewless.progress import Progress
 from skewless.settings import Profile, Settings
@@ -171,7 +173,7 @@ def lookup_command(
     amount: Annotated[float, typer.Option(min=0.0, help="Transaction amount.")],
     merchant_country: Annotated[str, typer.Option(help="Merchant country code, e.g. FR.")],
     channel: Annotated[str, typer.Option(help="in_store, contactless or online.")],
-    service: Annotated[str, typer.Option(help="Feature service to read.")] = "fraud_detection_v1",
+    service: Annotated[str, typer.Option(help="Feature service to read.")] = FEATURE_SERVICE_V1,
 ) -> None:
     """Read one transaction's features from the online store, as the API will."""
     from feature_repo.operations import lookup_online_features, open_feature_store
@@ -222,8 +224,24 @@ def run_command(
     typer.echo(f"Explore the registry: cd {settings.feature_repo_dir} && feast ui")
 
 
+def _quiet_third_party_warnings() -> None:
+    """ibis/Feast deprecation notices and Feast's ODFV notice are not the user's concern.
+
+    Feast's modules call ``warnings.simplefilter`` when imported, which would override
+    filters set before; so Feast is imported first.
+    """
+    import feast  # noqa: F401
+    import feast.feature_store  # noqa: F401
+    import feast.on_demand_feature_view  # noqa: F401
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message="On demand feature view is an experimental feature")
+
+
 def main() -> None:
     """Entry point: run the app and turn our errors into one line and an exit code."""
+    _quiet_third_party_warnings()
     try:
         app(standalone_mode=False)
     except SkewlessError as e:

@@ -39,10 +39,14 @@ class MainJobResult:
     online_features: dict[str, Any]
 
 
-def sample_request(settings: Settings, at: datetime) -> dict[str, Any]:
-    """A realistic incoming transaction: a known customer and merchant from the last day."""
+def sample_request(settings: Settings) -> dict[str, Any]:
+    """A realistic incoming transaction: the last customer again, one minute later.
+
+    Deterministic, so a rerun of the main job shows the same lookup.
+    """
     transactions = pd.read_parquet(settings.layout.transactions)
     last = transactions.iloc[-1]
+    at = last["transaction_time"].to_pydatetime() + timedelta(minutes=1)
     return {
         CUSTOMER_KEY: int(last[CUSTOMER_KEY]),
         MERCHANT_KEY: int(last[MERCHANT_KEY]),
@@ -75,7 +79,7 @@ def run_main_job(settings: Settings, config: SimulationConfig, progress: Progres
     longest_ttl = max((view.ttl or timedelta(0)) for view in store.list_feature_views())
     with progress.step(f"materialize to the online store up to {end:%Y-%m-%d %H:%M} UTC"):
         materialize_features(store, end=end, start=end - longest_ttl)
-    request = sample_request(settings, at=max(end, datetime.now(UTC)))
+    request = sample_request(settings)
     with progress.step(f"online lookup of '{FEATURE_SERVICE_V1}'"):
         values = lookup_online_features(store, FEATURE_SERVICE_V1, [request])
     online = {name: column[0] for name, column in values.items()}

@@ -115,14 +115,14 @@ def build_features(
             with progress.step(f"build {name} for {start}..{end}"):
                 sql = _query(name)
                 used = {key: value for key, value in params.items() if f"${key}" in sql}
-                table = con.execute(sql, used).fetch_arrow_table()
+                table = con.execute(sql, used).to_arrow_table()
                 table = apply_faults(table, name, faults, drift_start)
                 files += _write_daily(table, name, layout, start, end)
                 rows[name] = table.num_rows
         with progress.step(f"build {CUSTOMER_PROFILE}"):
             table = con.execute(
                 _query(CUSTOMER_PROFILE), {"customers": params["customers"]}
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             write_parquet_atomic(table, layout.feature_table_file(CUSTOMER_PROFILE))
             rows[CUSTOMER_PROFILE] = table.num_rows
             files += 1

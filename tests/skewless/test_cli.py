@@ -85,3 +85,13 @@ def test_malformed_date_and_bad_profile(tmp_path: Path) -> None:
 def test_redis_url_is_refused_with_the_right_form(tmp_path: Path) -> None:
     result = _run(tmp_path, "apply", env={"SKEWLESS_REDIS_CONNECTION": "redis://localhost:6379"})
     _one_line_error(result, "host:port,db=N")
+
+
+def test_run_prints_the_online_lookup_without_noise(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws").root_dir
+    result = _run(ws, "run", "--days", "7", "--scale", "0.02", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    assert "One online lookup, as the prediction API will make it:" in result.stdout
+    assert "txn_count_7d" in result.stdout and "amount_to_mean_30d" in result.stdout
+    assert "Warning" not in result.stderr and "Traceback" not in result.stderr
+    assert (ws / "data" / "online_store.db").is_file() and (ws / "data" / "registry.db").is_file()
