@@ -120,9 +120,7 @@ def build_features(
                 files += _write_daily(table, name, layout, start, end)
                 rows[name] = table.num_rows
         with progress.step(f"build {CUSTOMER_PROFILE}"):
-            table = con.execute(
-                _query(CUSTOMER_PROFILE), {"customers": params["customers"]}
-            ).to_arrow_table()
+            table = con.execute(_query(CUSTOMER_PROFILE), {"customers": params["customers"]}).to_arrow_table()
             write_parquet_atomic(table, layout.feature_table_file(CUSTOMER_PROFILE))
             rows[CUSTOMER_PROFILE] = table.num_rows
             files += 1
