@@ -120,3 +120,24 @@ def test_production_profile_on_redis_gives_the_same_answer(
     assert redis_server.client().dbsize() > 0
     row = _request(settings)
     assert _lookup(settings, row) == _lookup(built_workspace, row)
+
+
+def test_push_source_updates_the_online_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fresh customer statistics pushed online are what the next lookup sees."""
+    from feast.data_source import PushMode
+
+    settings = make_workspace(tmp_path_factory.mktemp("push") / "ws")
+    simulate(tiny_config(), settings.layout, QUIET)
+    build_features(settings.layout, QUIET)
+    apply_feature_repo(settings)
+    store = open_feature_store(settings)
+    row = _request(settings)
+    activity = pd.read_parquet(settings.layout.feature_table_dir("customer_activity"))
+    fresh = activity[activity["customer_id"] == row["customer_id"]].tail(1).copy()
+    fresh["event_timestamp"] = fresh["created"] = END + pd.Timedelta(minutes=30)
+    fresh["txn_count_1h"] = 42
+    fresh["amount_mean_30d"] = 125.0
+    store.push("customer_activity_push", fresh, to=PushMode.ONLINE)
+    got = _lookup(settings, row)
+    assert got["txn_count_1h"] == 42
+    assert got["amount_to_mean_30d"] == pytest.approx(250.0 / 125.0)  # the transform sees the pushed state
