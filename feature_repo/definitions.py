@@ -80,6 +80,7 @@ customer_activity_view = FeatureView(
         Field(name="amount_std_30d", dtype=Float64),
         Field(name="distinct_merchants_7d", dtype=Int64),
         Field(name="seconds_since_prev_txn", dtype=Float64, description="Null when none in 30 days"),
+        Field(name="last_txn_time", dtype=UnixTimestamp, description="When this state was last updated"),
     ],
     source=customer_activity_push,
     online=True,
@@ -153,6 +154,8 @@ transaction_context_schema = [
     Field(name="is_night", dtype=Int64),
     Field(name="account_age_days", dtype=Float64),
     Field(name="is_new_account", dtype=Float64),
+    Field(name="seconds_since_last_txn", dtype=Float64),
+    Field(name="txn_count_1h_now", dtype=Float64),
 ]
 
 
@@ -194,6 +197,7 @@ def transaction_context(inputs: dict[str, list]) -> dict[str, list]:
 
     names = ("txn_amount", "txn_channel", "amount_to_mean_30d", "amount_zscore_30d", "is_foreign")
     names += ("hour_of_day", "is_night", "account_age_days", "is_new_account")
+    names += ("seconds_since_last_txn", "txn_count_1h_now")
     out: dict[str, list] = {name: [] for name in names}
     rows = zip(
         inputs["amount"],
@@ -204,10 +208,13 @@ def transaction_context(inputs: dict[str, list]) -> dict[str, list]:
         inputs["amount_std_30d"],
         inputs["home_country"],
         inputs["account_open_time"],
+        inputs["last_txn_time"],
+        inputs["txn_count_1h"],
         strict=True,
     )
-    for amount, channel, country, when_raw, mean, std, home, opened_raw in rows:
-        when, opened = moment(when_raw), moment(opened_raw)
+    for amount, channel, country, when_raw, mean, std, home, opened_raw, last_raw, count_1h in rows:
+        when, opened, last = moment(when_raw), moment(opened_raw), moment(last_raw)
+        gap = None if when is None or last is None else (when - last).total_seconds()
         has_mean, has_std = not missing(mean) and mean > 0, not missing(std) and std > 0
         age_days = None if when is None or opened is None else (when - opened).total_seconds() / 86_400.0
         out["txn_amount"].append(float(amount))
@@ -219,13 +226,21 @@ def transaction_context(inputs: dict[str, list]) -> dict[str, list]:
         out["is_night"].append(None if when is None else int(when.hour < night_end_hour))
         out["account_age_days"].append(age_days)
         out["is_new_account"].append(None if age_days is None else float(age_days < new_account_days))
+        out["seconds_since_last_txn"].append(gap)
+        # Transactions in the hour up to and including this one (the stored count is as
+        # of the last transaction, so it only carries over if that was within the hour).
+        recent = gap is not None and gap <= 3_600 and not missing(count_1h)
+        out["txn_count_1h_now"].append(None if gap is None else 1.0 + (float(count_1h) if recent else 0.0))
     return out
 
 
 fraud_detection_v1 = FeatureService(
     name=FEATURE_SERVICE_V1,
     features=[
-        customer_activity_view,
+        # last_txn_time is a timestamp feeding the transforms, not a model input.
+        customer_activity_view[
+            [f.name for f in customer_activity_view.features if f.name != "last_txn_time"]
+        ],
         customer_profile_view[["age_band", "credit_limit"]],
         merchant_stats_view,
         transaction_context,

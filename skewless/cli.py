@@ -7,6 +7,7 @@ non-zero exit code; no traceback reaches the user.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import warnings
 from dataclasses import asdict
@@ -190,6 +191,86 @@ def lookup_command(
     _echo_json({name: column[0] for name, column in values.items()})
 
 
+ModelOption = Annotated[str, typer.Option(help="Registered model name.")]
+
+
+@app.command("train")
+def train_command(
+    ctx: typer.Context,
+    cutoff: DateOption = None,
+    seed: int = 42,
+    model_name: ModelOption = "fraud_detection",
+    shuffle_labels: Annotated[
+        bool, typer.Option(help="Rehearsal only: train a deliberately bad model.")
+    ] = False,
+) -> None:
+    """Point-in-time training from the feature service; logs to MLflow, registers a challenger."""
+    from training.config import TrainingConfig
+    from training.job import train_and_register
+
+    config = TrainingConfig(
+        cutoff=cutoff.replace(tzinfo=UTC) if cutoff else None,
+        seed=seed,
+        model_name=model_name,
+        shuffle_labels=shuffle_labels,
+    )
+    outcome = train_and_register(_settings(ctx), config, Progress())
+    _echo_json(
+        {
+            "model": outcome.run.model_name,
+            "version": outcome.run.version,
+            "alias": "challenger",
+            "run_id": outcome.run.run_id,
+            "dataset_hash": outcome.dataset_hash,
+            "report": str(outcome.report_html),
+            **{k: round(v, 6) for k, v in outcome.evaluation.metrics().items()},
+        }
+    )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Version number or alias.")] = "challenger",
+    model_name: ModelOption = "fraud_detection",
+) -> None:
+    """Run the evaluation suite for a registered model; writes JSON and an HTML report."""
+    from training.config import TrainingConfig
+    from training.job import evaluate_registered
+
+    evaluation, html_path = evaluate_registered(
+        _settings(ctx), TrainingConfig(model_name=model_name), model, Progress()
+    )
+    _echo_json({"report": str(html_path), **{k: round(v, 6) for k, v in evaluation.metrics().items()}})
+
+
+@app.command("promote")
+def promote_command(
+    ctx: typer.Context,
+    version: Annotated[int | None, typer.Option(help="Version to judge (default: the challenger).")] = None,
+    model_name: ModelOption = "fraud_detection",
+) -> None:
+    """Promote a candidate to champion only if it passes the gate against the champion."""
+    from training.config import TrainingConfig
+    from training.errors import PromotionRefused
+    from training.registry import promote
+
+    decision = promote(_settings(ctx), TrainingConfig(model_name=model_name), Progress(), version=version)
+    _echo_json(asdict(decision))
+    if not decision.passed:
+        raise PromotionRefused(f"v{decision.candidate_version} not promoted: " + "; ".join(decision.reasons))
+
+
+@app.command("rollback")
+def rollback_command(ctx: typer.Context, model_name: ModelOption = "fraud_detection") -> None:
+    """Point champion back at the version it replaced."""
+    from training.config import TrainingConfig
+    from training.registry import rollback
+
+    current, previous = rollback(_settings(ctx), TrainingConfig(model_name=model_name))
+    _echo_json({"model": model_name, "rolled_back": current, "champion": previous})
+
+
 @app.command("run")
 def run_command(
     ctx: typer.Context,
@@ -199,7 +280,7 @@ def run_command(
     end: DateOption = None,
     days: int = 60,
 ) -> None:
-    """The main job: simulate → features → apply → materialize → online lookup."""
+    """The main job: simulate → features → apply → materialize → lookup → train → evaluate → promote."""
     from skewless.lifecycle import run_main_job
 
     settings = _settings(ctx)
@@ -220,8 +301,21 @@ def run_command(
     for name, value in result.online_features.items():
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         typer.echo(f"  {name:<{width}}  {shown}")
+    evaluation, run = result.training.evaluation, result.training.run
+    decision = result.promotion
+    typer.echo(
+        f"\nTrained {run.model_name} v{run.version} (challenger): holdout ROC-AUC {evaluation.roc_auc:.4f} "
+        f"against the oracle's {evaluation.oracle_roc_auc:.4f}, PR-AUC {evaluation.pr_auc:.4f}, "
+        f"threshold {evaluation.threshold:.4f}, cost per 1,000 transactions {evaluation.cost_per_1k:,.1f}."
+    )
+    if decision.passed:
+        typer.echo(f"Promotion gate passed: v{decision.candidate_version} is now the champion.")
+    else:
+        typer.echo(f"Promotion gate refused v{decision.candidate_version}: {'; '.join(decision.reasons)}.")
+    typer.echo(f"Evaluation report: {result.training.report_html}")
     typer.echo(f"\nData: {settings.layout.root}   Feast repo: {settings.feature_repo_dir}")
-    typer.echo(f"Explore the registry: cd {settings.feature_repo_dir} && feast ui")
+    typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")
+    typer.echo(f"Explore runs and models: mlflow ui --backend-store-uri {settings.tracking_uri}")
 
 
 def _quiet_third_party_warnings() -> None:
@@ -237,6 +331,9 @@ def _quiet_third_party_warnings() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message="On demand feature view is an experimental feature")
+    warnings.filterwarnings("ignore", module="sqlalchemy")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def main() -> None:

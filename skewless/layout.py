@@ -7,8 +7,11 @@ the only place the folder structure is written down::
     data/
       raw/            customers, merchants, transactions, labels, manifest.json
       features/       one folder per feature table, one parquet file per day
+      training_sets/  point-in-time training sets, named by content hash
+      reports/        evaluation reports (JSON + HTML)
       registry.db     Feast file registry (embedded profile)
       online_store.db Feast SQLite online store (embedded profile)
+      mlflow.db, mlartifacts/   MLflow tracking + model registry (embedded profile)
 """
 
 from __future__ import annotations
@@ -64,6 +67,25 @@ class DataLayout:
     def feature_table_file(self, table: str) -> Path:
         """Single-file (unpartitioned) feature table."""
         return self.features_dir / f"{table}.parquet"
+
+    @property
+    def training_sets_dir(self) -> Path:
+        """Training sets, one parquet file per content hash."""
+        return self.root / "training_sets"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def mlflow_db(self) -> Path:
+        """MLflow tracking and model registry (embedded profile)."""
+        return self.root / "mlflow.db"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        """MLflow artifact store (embedded profile)."""
+        return self.root / "mlartifacts"
 
     @property
     def registry_db(self) -> Path:

@@ -1,7 +1,8 @@
 """The main job: the whole loop on one profile, stage by stage.
 
-This issue's loop: simulate → build features → feast apply → materialize → one
-online lookup. Later stages (train, serve, monitor, retrain) extend the same job.
+The loop so far: simulate → build features → feast apply → materialize → one online
+lookup → train (point-in-time, MLflow) → evaluate → register → promote through the
+gate. Later stages (serve, monitor, retrain) extend the same job.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from simulation import SimulationConfig, SimulationSummary, simulate
 from skewless.contract import CUSTOMER_KEY, FEATURE_SERVICE_V1, MERCHANT_KEY
 from skewless.progress import Progress
 from skewless.settings import Settings
+from training.config import TrainingConfig
+from training.job import TrainingOutcome, train_and_register
+from training.registry import GateDecision, promote
 
 __all__ = ["MainJobResult", "run_main_job", "sample_request"]
 
@@ -37,6 +41,8 @@ class MainJobResult:
     applied: ApplySummary
     request: dict[str, Any]
     online_features: dict[str, Any]
+    training: TrainingOutcome
+    promotion: GateDecision
 
 
 def sample_request(settings: Settings) -> dict[str, Any]:
@@ -57,13 +63,19 @@ def sample_request(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run_main_job(settings: Settings, config: SimulationConfig, progress: Progress) -> MainJobResult:
+def run_main_job(
+    settings: Settings,
+    config: SimulationConfig,
+    progress: Progress,
+    training: TrainingConfig | None = None,
+) -> MainJobResult:
     """Run the loop end to end on ``settings.profile``.
 
     Args:
         settings: profile and workspace.
         config: what to simulate.
         progress: progress reporter.
+        training: training and gate configuration (defaults when omitted).
 
     Returns:
         Every stage's summary and the online lookup shown to the user.
@@ -83,8 +95,17 @@ def run_main_job(settings: Settings, config: SimulationConfig, progress: Progres
     with progress.step(f"online lookup of '{FEATURE_SERVICE_V1}'"):
         values = lookup_online_features(store, FEATURE_SERVICE_V1, [request])
     online = {name: column[0] for name, column in values.items()}
+    training = training or TrainingConfig()
+    outcome = train_and_register(settings, training, progress)
+    decision = promote(settings, training, progress)
     return MainJobResult(
-        simulation=simulation, features=features, applied=applied, request=request, online_features=online
+        simulation=simulation,
+        features=features,
+        applied=applied,
+        request=request,
+        online_features=online,
+        training=outcome,
+        promotion=decision,
     )
 
 

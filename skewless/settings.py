@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the Feast SQL registry (production profile).",
     )
 
+    mlflow_tracking_uri: str = Field(
+        default="http://127.0.0.1:5000",
+        description="MLflow tracking server (production profile); embedded uses data/mlflow.db.",
+    )
+
     @field_validator("redis_connection")
     @classmethod
     def _redis_is_not_a_url(cls, value: str) -> str:
@@ -65,6 +70,13 @@ class Settings(BaseSettings):
     def feature_repo_dir(self) -> Path:
         """The Feast repo: definitions and one feature_store yaml per profile."""
         return self.root_dir / "feature_repo"
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow tracking URI of the profile: a sqlite file (embedded) or the server."""
+        if self.profile is Profile.EMBEDDED:
+            return f"sqlite:///{self.layout.mlflow_db}"
+        return self.mlflow_tracking_uri
 
     @property
     def layout(self) -> DataLayout:

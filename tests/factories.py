@@ -29,6 +29,21 @@ def make_workspace(root: Path, profile: Profile = Profile.EMBEDDED, **settings: 
     return Settings(root_dir=root, profile=profile, **settings)  # type: ignore[arg-type]
 
 
+TRAIN_START = date(2026, 1, 1)
+TRAIN_END = date(2026, 3, 2)
+
+
+def training_world_config(**overrides: object) -> SimulationConfig:
+    """Sixty days at a tenth of the default size (~30k transactions): enough to train.
+
+    Training needs the 30-day label maturity, a 7-day warm-up and 10 days of
+    validation + holdout before its cut-off.
+    """
+    options: dict[str, object] = {"start": TRAIN_START, "end": TRAIN_END, "scale": 0.1, "seed": 21}
+    options.update(overrides)
+    return SimulationConfig(**options)  # type: ignore[arg-type]
+
+
 def tiny_config(**overrides: object) -> SimulationConfig:
     """About 200 customers over three weeks: a few thousand transactions."""
     options: dict[str, object] = {"start": TINY_START, "end": TINY_END, "scale": 0.04, "seed": 7}

@@ -23,7 +23,11 @@ def customer_activity(transactions: pd.DataFrame) -> pd.DataFrame:
         amounts = group["amount"].to_numpy()
         merchants = group["merchant_id"].to_numpy()
         for i, now in enumerate(times):
-            row: dict[str, object] = {"customer_id": group["customer_id"].iloc[i], "event_timestamp": now}
+            row: dict[str, object] = {
+                "customer_id": group["customer_id"].iloc[i],
+                "event_timestamp": now,
+                "last_txn_time": now,
+            }
             for name, width in WINDOWS.items():
                 inside = (times >= now - np.timedelta64(width)) & (times <= now)
                 if name in ("1h", "24h", "7d"):

@@ -73,7 +73,7 @@ def test_service_answers_exactly_its_features(built_workspace: Settings) -> None
     declared = {f.name for projection in service.feature_view_projections for f in projection.features}
     got = _lookup(built_workspace, _request(built_workspace))
     assert set(got) == declared | {"customer_id", "merchant_id"}
-    assert len(declared) == 27  # plus the two join keys
+    assert len(declared) == 29  # plus the two join keys
 
 
 def test_unknown_entities_come_back_as_missing_not_errors(built_workspace: Settings) -> None:

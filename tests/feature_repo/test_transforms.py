@@ -36,6 +36,8 @@ def test_known_customer(transform: Callable[[dict[str, list[Any]]], dict[str, li
             "amount_std_30d": [25.0],
             "home_country": ["DE"],
             "account_open_time": [WHEN - timedelta(days=10)],
+            "last_txn_time": [WHEN - timedelta(minutes=5)],
+            "txn_count_1h": [3],
         }
     )
     assert out == {
@@ -48,6 +50,8 @@ def test_known_customer(transform: Callable[[dict[str, list[Any]]], dict[str, li
         "is_night": [1],
         "account_age_days": [10.0],
         "is_new_account": [1.0],
+        "seconds_since_last_txn": [300.0],
+        "txn_count_1h_now": [4.0],
     }
 
 
@@ -65,9 +69,30 @@ def test_missing_inputs_give_missing_outputs(
             "amount_std_30d": [absent],
             "home_country": [absent],
             "account_open_time": [absent],
+            "last_txn_time": [absent],
+            "txn_count_1h": [absent],
         }
     )
     assert out["amount_to_mean_30d"] == [None] and out["amount_zscore_30d"] == [None]
     assert out["is_foreign"] == [None] and out["is_new_account"] == [None]
     assert out["account_age_days"] == [None]
+    assert out["seconds_since_last_txn"] == [None] and out["txn_count_1h_now"] == [None]
     assert out["hour_of_day"] == [3] and out["txn_amount"] == [80.0]
+
+
+def test_burst_count_only_carries_over_within_the_hour(
+    transform: Callable[[dict[str, list[Any]]], dict[str, list[Any]]],
+) -> None:
+    base = {
+        "amount": [10.0, 10.0],
+        "channel": ["online"] * 2,
+        "merchant_country": ["US"] * 2,
+        "transaction_time": [WHEN] * 2,
+        "amount_mean_30d": [10.0] * 2,
+        "amount_std_30d": [1.0] * 2,
+        "home_country": ["US"] * 2,
+        "account_open_time": [WHEN - timedelta(days=400)] * 2,
+        "last_txn_time": [WHEN - timedelta(minutes=59), WHEN - timedelta(minutes=61)],
+        "txn_count_1h": [5, 5],
+    }
+    assert transform(base)["txn_count_1h_now"] == [6.0, 1.0]

@@ -87,11 +87,21 @@ def test_redis_url_is_refused_with_the_right_form(tmp_path: Path) -> None:
     _one_line_error(result, "host:port,db=N")
 
 
-def test_run_prints_the_online_lookup_without_noise(tmp_path: Path) -> None:
+def test_run_prints_the_lookup_and_the_gate_then_registry_errors_are_one_line(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws").root_dir
-    result = _run(ws, "run", "--days", "7", "--scale", "0.02", "--seed", "3")
+    result = _run(ws, "run", "--days", "60", "--scale", "0.1", "--seed", "3")
     assert result.returncode == 0, result.stderr
     assert "One online lookup, as the prediction API will make it:" in result.stdout
     assert "txn_count_7d" in result.stdout and "amount_to_mean_30d" in result.stdout
     assert "Warning" not in result.stderr and "Traceback" not in result.stderr
     assert (ws / "data" / "online_store.db").is_file() and (ws / "data" / "registry.db").is_file()
+    assert (
+        "against the oracle's" in result.stdout
+        and "Promotion gate passed: v1 is now the champion." in result.stdout
+    )
+    assert "mlflow ui --backend-store-uri sqlite:///" in result.stdout
+
+    promoted_again = _run(ws, "promote")
+    _one_line_error(promoted_again, "has no version with alias 'challenger'")
+    rolled = _run(ws, "rollback")
+    _one_line_error(rolled, "replaced no earlier champion")

@@ -14,11 +14,11 @@ from tests.conftest import QUIET
 pytestmark = pytest.mark.integration
 
 
-def test_main_job_ends_with_an_online_lookup(workspace: Settings) -> None:
+def test_main_job_looks_up_trains_and_promotes(workspace: Settings) -> None:
     today = datetime.now(UTC).date()
-    config = SimulationConfig(start=today - timedelta(days=21), end=today, scale=0.04, seed=3)
+    config = SimulationConfig(start=today - timedelta(days=60), end=today, scale=0.1, seed=3)
     result = run_main_job(workspace, config, QUIET)
-    assert result.simulation.transactions > 2_000
+    assert result.simulation.transactions > 20_000
     assert result.applied.feature_services == ["fraud_detection_v1"]
     assert workspace.layout.online_store_db.is_file() and workspace.layout.registry_db.is_file()
     features = result.online_features
@@ -26,11 +26,18 @@ def test_main_job_ends_with_an_online_lookup(workspace: Settings) -> None:
     assert features["customer_id"] == result.request["customer_id"]
     assert features["txn_count_7d"] >= 1 and features["merchant_category"] is not None
     assert features["txn_amount"] == result.request["amount"]
+    # Training: a registered challenger, judged by the gate with no incumbent.
+    assert result.training.run.version == 1 and result.training.report_html.is_file()
+    assert result.promotion.passed and result.promotion.champion_version is None
 
 
 def test_main_job_can_run_twice_in_one_workspace(workspace: Settings) -> None:
     today = datetime.now(UTC).date()
-    config = SimulationConfig(start=today - timedelta(days=10), end=today, scale=0.02, seed=5)
+    config = SimulationConfig(start=today - timedelta(days=60), end=today, scale=0.1, seed=5)
     first = run_main_job(workspace, config, QUIET)
     second = run_main_job(workspace, config, QUIET)
     assert first.online_features == second.online_features
+    # Same data and config: the same dataset, a new version that the gate accepts.
+    assert first.training.dataset_hash == second.training.dataset_hash
+    assert second.training.run.version == first.training.run.version + 1
+    assert second.promotion.passed and second.promotion.champion_version == first.training.run.version

@@ -13,6 +13,7 @@ windowed AS (
     SELECT
         customer_id,
         transaction_time AS event_timestamp,
+        transaction_time AS last_txn_time,
         count(*) OVER w1h AS txn_count_1h,
         count(*) OVER w24h AS txn_count_24h,
         count(*) OVER w7d AS txn_count_7d,

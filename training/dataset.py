@@ -1,0 +1,174 @@
+"""Point-in-time training sets from the model's FeatureService.
+
+Entity rows are matured, labelled transactions. Each asks Feast for the features as
+of one microsecond before the transaction, which is what the online store holds
+when that transaction arrives. Its own fields are the request data that feeds the
+on-demand transforms. The feature list comes from the FeatureService in the
+registry, never from a list written here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from feast import FeatureStore
+from feast.types import String
+
+from simulation.simulate import read_manifest
+from skewless.atomic import write_parquet_atomic
+from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
+from skewless.errors import DataNotFoundError, FeatureRepoError, InvalidDateRangeError
+from skewless.layout import DataLayout
+from skewless.progress import Progress
+from training.config import TrainingConfig
+
+__all__ = ["LABEL", "SPLITS", "TrainingSet", "build_training_set", "service_schema"]
+
+LABEL = "is_fraud"
+SPLITS = ("train", "validation", "holdout")
+# Columns kept beside the features: ids, time, label, oracle, split, and timestamps
+# of the state used (to audit point-in-time correctness).
+CONTEXT_COLUMNS = ("transaction_id", CUSTOMER_KEY, MERCHANT_KEY, EVENT_TIMESTAMP, *REQUEST_FIELDS)
+AUDIT_COLUMNS = ("last_txn_time", "account_open_time", "home_country")
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """A built training set and what it was built from."""
+
+    frame: pd.DataFrame
+    features: list[str]
+    categorical: list[str]
+    feature_service: str
+    content_hash: str
+    path: Path
+    cutoff: datetime
+
+    def split(self, name: str) -> pd.DataFrame:
+        """Rows of one split (train, validation or holdout)."""
+        return self.frame[self.frame["split"] == name]
+
+    def time_range(self, name: str | None = None) -> tuple[datetime, datetime]:
+        """First and last transaction time, of one split or of all rows."""
+        frame = self.frame if name is None else self.split(name)
+        times = frame["transaction_time"]
+        return times.min().to_pydatetime(), times.max().to_pydatetime()
+
+
+def service_schema(store: FeatureStore, service_name: str) -> tuple[list[str], list[str]]:
+    """Feature names in service order, and which of them are categorical (strings).
+
+    Raises:
+        FeatureRepoError: the service is not registered.
+    """
+    try:
+        service = store.get_feature_service(service_name)
+    except Exception as e:
+        raise FeatureRepoError(
+            f"feature service '{service_name}' is not registered: run `skewless apply` first"
+        ) from e
+    fields = [f for projection in service.feature_view_projections for f in projection.features]
+    return [f.name for f in fields], [f.name for f in fields if f.dtype == String]
+
+
+def _cutoff(manifest: dict[str, object], config: TrainingConfig) -> datetime:
+    data_end = date.fromisoformat(str(manifest["end"]))
+    end = datetime(data_end.year, data_end.month, data_end.day, tzinfo=UTC)
+    cutoff = config.cutoff or end
+    if cutoff.tzinfo is None:
+        raise InvalidDateRangeError("the training cut-off must be timezone-aware (UTC)")
+    if cutoff > end:
+        raise InvalidDateRangeError(f"bad cut-off {cutoff:%Y-%m-%d}: the data ends {end:%Y-%m-%d}")
+    return cutoff
+
+
+def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd.DataFrame, datetime]:
+    """Matured transactions with their final label, split by time.
+
+    Returns:
+        The entity rows (ids, request fields, label, oracle score, split) and the cut-off.
+    """
+    manifest = read_manifest(layout)
+    cutoff = _cutoff(manifest, config)
+    data_start = pd.Timestamp(str(manifest["start"]), tz="UTC")
+    transactions = pd.read_parquet(layout.transactions)
+    labels = pd.read_parquet(layout.labels, columns=["transaction_id", LABEL, "label_time"])
+    rows = transactions.merge(labels, on="transaction_id", validate="one_to_one")
+    matured_until = pd.Timestamp(cutoff) - pd.Timedelta(days=config.label_maturity_days)
+    keep = (
+        (rows["transaction_time"] < matured_until)
+        & (rows["label_time"] <= pd.Timestamp(cutoff))
+        & (rows["transaction_time"] >= data_start + pd.Timedelta(days=config.warmup_days))
+    )
+    rows = rows.loc[keep].reset_index(drop=True)
+    holdout_from = matured_until - pd.Timedelta(days=config.holdout_days)
+    validation_from = holdout_from - pd.Timedelta(days=config.validation_days)
+    rows["split"] = "train"
+    rows.loc[rows["transaction_time"] >= validation_from, "split"] = "validation"
+    rows.loc[rows["transaction_time"] >= holdout_from, "split"] = "holdout"
+    if rows.empty or (rows["split"] == "train").sum() == 0:
+        needed = config.warmup_days + config.validation_days + config.holdout_days
+        needed += config.label_maturity_days
+        raise InvalidDateRangeError(
+            f"no training rows before {validation_from:%Y-%m-%d}: the data needs more than "
+            f"{needed} days before the cut-off {cutoff:%Y-%m-%d}"
+        )
+    rows[EVENT_TIMESTAMP] = rows["transaction_time"] - ONE_MICROSECOND
+    if config.shuffle_labels:
+        # Rehearsal of a bad model: training labels no longer match the features, while
+        # validation and holdout keep the truth, so the model is judged honestly.
+        train = rows["split"] == "train"
+        rows.loc[train, LABEL] = rows.loc[train, LABEL].sample(frac=1.0, random_state=config.seed).to_numpy()
+    return rows, cutoff
+
+
+def _content_hash(table: pa.Table) -> str:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def build_training_set(
+    store: FeatureStore, layout: DataLayout, config: TrainingConfig, progress: Progress
+) -> TrainingSet:
+    """Build, hash and save the point-in-time training set of ``config.feature_service``.
+
+    Raises:
+        DataNotFoundError: nothing simulated, or no feature tables.
+        FeatureRepoError: the feature service is not registered.
+        InvalidDateRangeError: the cut-off leaves no training rows.
+    """
+    features, categorical = service_schema(store, config.feature_service)
+    if not layout.features_dir.is_dir():
+        raise DataNotFoundError(
+            f"no feature tables in {layout.features_dir}: run `skewless features build` first"
+        )
+    entity_rows, cutoff = labelled_entity_rows(layout, config)
+    with progress.step(
+        f"point-in-time join of {len(entity_rows):,} labelled transactions ({config.feature_service})"
+    ):
+        service = store.get_feature_service(config.feature_service)
+        joined = store.get_historical_features(entity_df=entity_rows, features=service).to_df()
+    keep = [*CONTEXT_COLUMNS, LABEL, "label_time", "oracle_score", "split", *features]
+    keep += [column for column in AUDIT_COLUMNS if column in joined.columns and column not in keep]
+    frame = joined[keep].sort_values("transaction_id").reset_index(drop=True)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    content_hash = _content_hash(table)
+    path = layout.training_sets_dir / f"{content_hash[:16]}.parquet"
+    write_parquet_atomic(table, path)
+    return TrainingSet(
+        frame=frame,
+        features=features,
+        categorical=categorical,
+        feature_service=config.feature_service,
+        content_hash=content_hash,
+        path=path,
+        cutoff=cutoff,
+    )

@@ -1,0 +1,216 @@
+"""The evaluation suite: ranking, calibration, business cost, slices, oracle, latency.
+
+The decision threshold is the one that minimises business cost on the validation
+split. Missed fraud costs its amount and a false alarm costs the review cost. Every
+figure is then reported on the holdout.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from skewless.model_input import FeatureEncoding
+from training.dataset import LABEL, TrainingSet
+from training.model import predict
+
+__all__ = ["SLICES", "Evaluation", "evaluate_model", "business_cost", "choose_threshold"]
+
+# Slice name -> how to derive the slice from a training-set row.
+SLICES: dict[str, str] = {
+    "channel": "channel",
+    "country": "merchant_country",
+    "age_band": "age_band",
+    "new_account": "is_new_account",
+}
+MIN_SLICE_POSITIVES = 10
+CALIBRATION_BINS = 10
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every figure of one model on one holdout."""
+
+    rows: int
+    positives: int
+    roc_auc: float
+    pr_auc: float
+    log_loss: float
+    brier: float
+    calibration_error: float
+    calibration: list[dict[str, float]]
+    threshold: float
+    business_cost: float
+    cost_per_1k: float
+    cost_curve: list[dict[str, float]]
+    slices: dict[str, dict[str, dict[str, float | int | None]]]
+    largest_slice_gap: dict[str, Any]
+    oracle_roc_auc: float
+    oracle_pr_auc: float
+    latency_ms: dict[str, float]
+
+    def metrics(self) -> dict[str, float]:
+        """Flat numeric metrics for MLflow."""
+        flat = {
+            "holdout_roc_auc": self.roc_auc,
+            "holdout_pr_auc": self.pr_auc,
+            "holdout_log_loss": self.log_loss,
+            "holdout_brier": self.brier,
+            "holdout_calibration_error": self.calibration_error,
+            "decision_threshold": self.threshold,
+            "holdout_business_cost": self.business_cost,
+            "holdout_cost_per_1k": self.cost_per_1k,
+            "oracle_roc_auc": self.oracle_roc_auc,
+            "oracle_pr_auc": self.oracle_pr_auc,
+            "auc_gap_to_oracle": self.oracle_roc_auc - self.roc_auc,
+        }
+        flat.update({f"latency_{name}": value for name, value in self.latency_ms.items()})
+        return flat
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def business_cost(
+    labels: np.ndarray, scores: np.ndarray, amounts: np.ndarray, threshold: float, review: float
+) -> float:
+    """Missed fraud costs its amount; a false alarm costs ``review``."""
+    flagged = scores >= threshold
+    missed = float(amounts[(labels == 1) & ~flagged].sum())
+    false_alarms = int(((labels == 0) & flagged).sum())
+    return missed + review * false_alarms
+
+
+def choose_threshold(
+    labels: np.ndarray, scores: np.ndarray, amounts: np.ndarray, review: float
+) -> tuple[float, list[dict[str, float]]]:
+    """The threshold minimising business cost, and the cost curve it was chosen from."""
+    candidates = np.unique(np.quantile(scores, np.linspace(0.5, 0.9995, 200)))
+    curve = [
+        {"threshold": float(t), "cost": business_cost(labels, scores, amounts, t, review)} for t in candidates
+    ]
+    best = min(curve, key=lambda point: point["cost"])
+    return best["threshold"], curve
+
+
+def _calibration(labels: np.ndarray, scores: np.ndarray) -> tuple[float, list[dict[str, float]]]:
+    """Expected calibration error over equal-count bins (scores are mostly near zero)."""
+    order = np.argsort(scores, kind="stable")
+    bins = []
+    error = 0.0
+    for chunk in np.array_split(order, CALIBRATION_BINS):
+        if len(chunk) == 0:
+            continue
+        predicted, observed = float(scores[chunk].mean()), float(labels[chunk].mean())
+        bins.append({"predicted": predicted, "observed": observed, "count": float(len(chunk))})
+        error += len(chunk) / len(scores) * abs(predicted - observed)
+    return error, bins
+
+
+def _slices(
+    frame: pd.DataFrame, scores: np.ndarray
+) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, Any]]:
+    result: dict[str, dict[str, dict[str, Any]]] = {}
+    largest: dict[str, Any] = {"slice": None, "gap": 0.0, "worst": None}
+    labels = frame[LABEL].to_numpy()
+    for name, column in SLICES.items():
+        values = frame[column].astype("string").fillna("missing").to_numpy()
+        per_value: dict[str, dict[str, Any]] = {}
+        for value in sorted(set(values)):
+            inside = values == value
+            positives = int(labels[inside].sum())
+            auc = None
+            if positives >= MIN_SLICE_POSITIVES and positives < inside.sum():
+                auc = float(roc_auc_score(labels[inside], scores[inside]))
+            per_value[str(value)] = {"rows": int(inside.sum()), "positives": positives, "roc_auc": auc}
+        result[name] = per_value
+        judged = {value: v["roc_auc"] for value, v in per_value.items() if v["roc_auc"] is not None}
+        if len(judged) >= 2:
+            worst = min(judged, key=lambda v: judged[v])
+            gap = max(judged.values()) - judged[worst]
+            if gap > largest["gap"]:
+                largest = {"slice": name, "gap": gap, "worst": worst, "worst_auc": judged[worst]}
+    return result, largest
+
+
+def _latency(booster: lgb.Booster, encoding: FeatureEncoding, frame: pd.DataFrame) -> dict[str, float]:
+    """Single-row and 1,000-row prediction latency in milliseconds (model only)."""
+    single = []
+    sample = frame.sample(n=min(200, len(frame)), random_state=0)
+    for row in [sample.iloc[[i]] for i in range(len(sample))]:
+        started = time.perf_counter()
+        predict(booster, encoding, row)
+        single.append((time.perf_counter() - started) * 1e3)
+    batch = []
+    block = frame.sample(n=min(1_000, len(frame)), random_state=1)
+    for _ in range(10):
+        started = time.perf_counter()
+        predict(booster, encoding, block)
+        batch.append((time.perf_counter() - started) * 1e3)
+    return {
+        "single_p50_ms": float(np.percentile(single, 50)),
+        "single_p99_ms": float(np.percentile(single, 99)),
+        "batch_1000_p50_ms": float(np.percentile(batch, 50)),
+    }
+
+
+def evaluate_model(
+    booster: lgb.Booster,
+    encoding: FeatureEncoding,
+    ts: TrainingSet,
+    review_cost: float,
+    threshold: float | None = None,
+) -> Evaluation:
+    """Evaluate ``booster`` on the holdout of ``ts``.
+
+    Args:
+        booster: the model.
+        encoding: the model's input encoding.
+        ts: the training set whose validation split picks the threshold and whose
+            holdout is scored.
+        review_cost: cost of one false alarm.
+        threshold: a fixed decision threshold (a registered model's own); chosen on
+            validation when omitted.
+    """
+    holdout = ts.split("holdout")
+    labels = holdout[LABEL].to_numpy()
+    amounts = holdout["amount"].to_numpy()
+    scores = predict(booster, encoding, holdout)
+    curve: list[dict[str, float]] = []
+    if threshold is None:
+        validation = ts.split("validation")
+        threshold, curve = choose_threshold(
+            validation[LABEL].to_numpy(),
+            predict(booster, encoding, validation),
+            validation["amount"].to_numpy(),
+            review_cost,
+        )
+    cost = business_cost(labels, scores, amounts, threshold, review_cost)
+    calibration_error, calibration = _calibration(labels, scores)
+    slices, largest = _slices(holdout, scores)
+    oracle = holdout["oracle_score"].to_numpy()
+    return Evaluation(
+        rows=len(holdout),
+        positives=int(labels.sum()),
+        roc_auc=float(roc_auc_score(labels, scores)),
+        pr_auc=float(average_precision_score(labels, scores)),
+        log_loss=float(log_loss(labels, np.clip(scores, 1e-7, 1 - 1e-7))),
+        brier=float(brier_score_loss(labels, scores)),
+        calibration_error=calibration_error,
+        calibration=calibration,
+        threshold=threshold,
+        business_cost=cost,
+        cost_per_1k=cost / len(holdout) * 1_000,
+        cost_curve=curve,
+        slices=slices,
+        largest_slice_gap=largest,
+        oracle_roc_auc=float(roc_auc_score(labels, oracle)),
+        oracle_pr_auc=float(average_precision_score(labels, oracle)),
+        latency_ms=_latency(booster, encoding, holdout),
+    )
