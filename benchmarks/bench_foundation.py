@@ -17,13 +17,10 @@ printed: feature-table rows processed per second and entity rows written per sec
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import resource
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,23 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _child(stage: Callable[..., dict[str, Any]], args: tuple[Any, ...], queue: Any) -> None:
-    started = time.perf_counter()
-    extra = stage(*args)
-    seconds = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"seconds": seconds, "peak_mib": peak_mib, **extra})
-
-
-def _measure(stage: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_child, args=(stage, args, queue))
-    process.start()
-    result: dict[str, Any] = queue.get()
-    process.join()
-    return result
+from benchmarks.measure import measure  # noqa: E402
 
 
 def stage_simulate(root: str, scale: float) -> dict[str, Any]:
@@ -153,11 +134,11 @@ def run(scale: float) -> list[tuple[str, dict[str, Any]]]:
     redis, process = _redis_server()
     try:
         with postgres_database() as registry:
-            results = [("simulate", _measure(stage_simulate, root, scale))]
-            results.append(("feature build", _measure(stage_build, root)))
-            materialized = _measure(stage_apply_materialize, root, redis, registry)
+            results = [("simulate", measure(stage_simulate, root, scale))]
+            results.append(("feature build", measure(stage_build, root)))
+            materialized = measure(stage_apply_materialize, root, redis, registry)
             results.append(("apply + materialize (Redis)", materialized))
-            peer = _measure(stage_redis_peer, redis, materialized["entity_rows"])
+            peer = measure(stage_redis_peer, redis, materialized["entity_rows"])
             results.append(("peer: raw redis-py writes", peer))
     finally:
         process.terminate()

@@ -127,3 +127,39 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def mlflow_server(backend_url: str, artifacts: str) -> Iterator[str]:
+    """A real MLflow tracking server on a free loopback port; yields its URL.
+
+    ``backend_url`` is a SQLAlchemy URL (PostgreSQL here, as in docker-compose).
+    """
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    port = free_port()
+    mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
+    process = subprocess.Popen(
+        [mlflow_cli, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--backend-store-uri", backend_url, "--artifacts-destination", artifacts],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"mlflow server did not start on {url}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

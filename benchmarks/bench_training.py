@@ -1,0 +1,225 @@
+"""Benchmark training: dataset build, fit, evaluation and the whole `skewless train` job.
+
+Peer: the same point-in-time join done as plain DuckDB ASOF JOINs (with the same
+TTLs) on the same entity rows and feature tables, measured in the same run; the
+script also checks that both joins return the same values. Each stage runs in its
+own process, so peak memory is per stage.
+
+    python benchmarks/bench_training.py                 # default scale
+    python benchmarks/bench_training.py --scale 1 --scale 10
+
+Targets at scale 1 on 2 cores: whole training command under 2 minutes, peak memory
+under 4 GB, holdout AUC within 0.02 of the oracle's AUC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.measure import measure  # noqa: E402
+
+# Feature table -> (join key, TTL in days), as in feature_repo/definitions.py.
+TABLES = {
+    "customer_activity": ("customer_id", 30),
+    "merchant_stats": ("merchant_id", 2),
+    "customer_profile": ("customer_id", 3650),
+}
+COMPARED = ("txn_count_7d", "amount_mean_30d", "merchant_chargeback_rate_30d", "credit_limit")
+
+
+def _settings(root: str) -> Any:
+    from skewless.settings import Settings
+
+    return Settings(root_dir=root)
+
+
+def stage_setup(root: str, scale: float) -> dict[str, Any]:
+    from feature_repo.operations import apply_feature_repo
+    from feature_repo.pipeline import build_features
+    from simulation import SimulationConfig, simulate
+    from skewless.lifecycle import today_utc
+    from skewless.progress import Progress
+
+    settings = _settings(root)
+    quiet = Progress(quiet=True)
+    simulate(SimulationConfig.ending(today_utc(), scale=scale), settings.layout, quiet)
+    build_features(settings.layout, quiet)
+    apply_feature_repo(settings)
+    return {"rows": 0}
+
+
+def stage_dataset(root: str, entities_path: str) -> dict[str, Any]:
+    from feature_repo.operations import open_feature_store
+    from skewless.progress import Progress
+    from training.config import TrainingConfig
+    from training.dataset import build_training_set, labelled_entity_rows
+
+    settings = _settings(root)
+    config = TrainingConfig()
+    ts = build_training_set(open_feature_store(settings), settings.layout, config, Progress(quiet=True))
+    entities, _ = labelled_entity_rows(settings.layout, config)
+    entities.to_parquet(entities_path, index=False)  # for the peer, outside its timing
+    return {"rows": len(ts.frame), "path": str(ts.path)}
+
+
+def stage_duckdb_asof(root: str, entities_path: str, output_path: str) -> dict[str, Any]:
+    import duckdb
+
+    layout = _settings(root).layout
+    selects, joins = [], []
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for alias, (table, (key, ttl)) in zip("abc", TABLES.items(), strict=True):
+            source = (
+                layout.feature_table_glob(table)
+                if layout.feature_table_dir(table).is_dir()
+                else str(layout.feature_table_file(table))
+            )
+            columns = [
+                c
+                for (c,) in con.execute(
+                    f"SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('{source}'))"
+                ).fetchall()
+                if c not in (key, "event_timestamp", "created")
+            ]
+            joins.append(
+                f"ASOF LEFT JOIN read_parquet('{source}') {alias} "
+                f"ON e.{key} = {alias}.{key} AND e.event_timestamp >= {alias}.event_timestamp"
+            )
+            fresh = f"e.event_timestamp - {alias}.event_timestamp <= INTERVAL {ttl} DAY"
+            selects += [f"CASE WHEN {fresh} THEN {alias}.{c} END AS {c}" for c in columns]
+        entities = f"read_parquet('{entities_path}') e"
+        sql = f"SELECT e.transaction_id, {', '.join(selects)} FROM {entities} {' '.join(joins)}"
+        started = time.perf_counter()
+        table = con.execute(sql).to_arrow_table()
+        seconds = time.perf_counter() - started
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, output_path)
+    return {"rows": table.num_rows, "join_s": seconds}
+
+
+def stage_train(root: str, path: str) -> dict[str, Any]:
+    import pandas as pd
+
+    from feature_repo.operations import open_feature_store
+    from training.config import TrainingConfig
+    from training.dataset import TrainingSet, service_schema
+    from training.model import train_model
+
+    settings = _settings(root)
+    features, categorical = service_schema(open_feature_store(settings), "fraud_detection_v1")
+    frame = pd.read_parquet(path)
+    ts = TrainingSet(
+        frame, features, categorical, "fraud_detection_v1", "", Path(path), pd.Timestamp.now(tz="UTC")
+    )
+    started = time.perf_counter()
+    model = train_model(ts, TrainingConfig())
+    seconds = time.perf_counter() - started
+    model.booster.save_model(str(Path(path).with_suffix(".lgb")))
+    return {"rows": int((frame["split"] == "train").sum()), "fit_s": seconds, "rounds": model.best_iteration}
+
+
+def stage_evaluate(root: str, path: str) -> dict[str, Any]:
+    import lightgbm as lgb
+    import pandas as pd
+
+    from feature_repo.operations import open_feature_store
+    from skewless.model_input import FeatureEncoding
+    from training.dataset import TrainingSet, service_schema
+    from training.evaluation import evaluate_model
+
+    settings = _settings(root)
+    features, categorical = service_schema(open_feature_store(settings), "fraud_detection_v1")
+    frame = pd.read_parquet(path)
+    ts = TrainingSet(
+        frame, features, categorical, "fraud_detection_v1", "", Path(path), pd.Timestamp.now(tz="UTC")
+    )
+    encoding = FeatureEncoding.fit(ts.split("train"), features, categorical)
+    booster = lgb.Booster(model_file=str(Path(path).with_suffix(".lgb")))
+    evaluation = evaluate_model(booster, encoding, ts, 5.0)
+    return {"rows": evaluation.rows, "auc": evaluation.roc_auc, "oracle_auc": evaluation.oracle_roc_auc}
+
+
+def stage_whole_job(root: str) -> dict[str, Any]:
+    from skewless.progress import Progress
+    from training.config import TrainingConfig
+    from training.job import train_and_register
+
+    outcome = train_and_register(_settings(root), TrainingConfig(), Progress(quiet=True))
+    return {
+        "rows": sum(
+            outcome.evaluation.to_dict()["slices"]["channel"][k]["rows"]
+            for k in ("online", "in_store", "contactless")
+        )
+    }
+
+
+def _joins_agree(feast_path: str, duckdb_path: str) -> bool:
+    import pandas as pd
+
+    feast = pd.read_parquet(feast_path).set_index("transaction_id").sort_index()
+    plain = pd.read_parquet(duckdb_path).set_index("transaction_id").sort_index()
+    return all(
+        pd.Series(feast[c]).astype("float64").equals(pd.Series(plain.loc[feast.index, c]).astype("float64"))
+        for c in COMPARED
+    )
+
+
+def run(scale: float) -> None:
+    from tests.factories import make_workspace
+
+    workdir = Path(tempfile.mkdtemp(prefix=f"skewless-train-bench-{scale:g}-"))
+    root = str(make_workspace(workdir / "ws").root_dir)
+    entities, joined = str(workdir / "entities.parquet"), str(workdir / "duckdb_join.parquet")
+    try:
+        measure(stage_setup, root, scale)
+        dataset = measure(stage_dataset, root, entities)
+        peer = measure(stage_duckdb_asof, root, entities, joined)
+        fit = measure(stage_train, root, dataset["path"])
+        evaluation = measure(stage_evaluate, root, dataset["path"])
+        whole = measure(stage_whole_job, root)
+        rows = [
+            ("dataset build (Feast PIT + transforms)", dataset),
+            ("peer: DuckDB ASOF JOIN", peer),
+            ("train (LightGBM)", fit),
+            ("evaluate", evaluation),
+            ("whole training command", whole),
+        ]
+        for name, r in rows:
+            print(f"{scale:>5g}  {name:<40} {r['seconds']:>8.2f} {r['rows']:>10,} {r['peak_mib']:>9,.0f}")
+        print(
+            f"{scale:>5g}  point-in-time join: Feast {dataset['seconds']:.2f} s (whole build) vs DuckDB ASOF "
+            f"{peer['join_s']:.2f} s (join only) = {dataset['seconds'] / peer['join_s']:.1f}x; "
+            f"values agree: {_joins_agree(dataset['path'], joined)}"
+        )
+        auc, oracle = evaluation["auc"], evaluation["oracle_auc"]
+        print(
+            f"{scale:>5g}  fit {fit['fit_s']:.2f} s over {fit['rounds']} rounds; "
+            f"holdout AUC {auc:.4f} vs oracle {oracle:.4f} (gap {oracle - auc:.4f})"
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, action="append", help="repeatable; default 1")
+    print(f"{'scale':>5}  {'stage':<40} {'seconds':>8} {'rows':>10} {'peak MiB':>9}")
+    for scale in parser.parse_args().scale or [1.0]:
+        run(scale)
+
+
+if __name__ == "__main__":
+    main()
