@@ -108,60 +108,52 @@ def stage_duckdb_asof(root: str, entities_path: str, output_path: str) -> dict[s
     return {"rows": table.num_rows, "join_s": seconds}
 
 
-def stage_train(root: str, path: str) -> dict[str, Any]:
+def _load_training_set(root: str, path: str) -> Any:
     import pandas as pd
 
-    from feature_repo.operations import open_feature_store
+    from feature_repo.operations import feature_service_schema, open_feature_store
+    from training.dataset import TrainingSet
+
+    features, categorical = feature_service_schema(open_feature_store(_settings(root)), "fraud_detection_v1")
+    frame = pd.read_parquet(path)
+    now = pd.Timestamp.now(tz="UTC")
+    return TrainingSet(frame, features, categorical, "fraud_detection_v1", "", Path(path), now)
+
+
+def stage_train(root: str, path: str) -> dict[str, Any]:
     from training.config import TrainingConfig
-    from training.dataset import TrainingSet, service_schema
     from training.model import train_model
 
-    settings = _settings(root)
-    features, categorical = service_schema(open_feature_store(settings), "fraud_detection_v1")
-    frame = pd.read_parquet(path)
-    ts = TrainingSet(
-        frame, features, categorical, "fraud_detection_v1", "", Path(path), pd.Timestamp.now(tz="UTC")
-    )
+    ts = _load_training_set(root, path)
     started = time.perf_counter()
     model = train_model(ts, TrainingConfig())
     seconds = time.perf_counter() - started
     model.booster.save_model(str(Path(path).with_suffix(".lgb")))
-    return {"rows": int((frame["split"] == "train").sum()), "fit_s": seconds, "rounds": model.best_iteration}
+    return {"rows": len(ts.split("train")), "fit_s": seconds, "rounds": model.best_iteration}
 
 
 def stage_evaluate(root: str, path: str) -> dict[str, Any]:
     import lightgbm as lgb
-    import pandas as pd
 
-    from feature_repo.operations import open_feature_store
     from skewless.model_input import FeatureEncoding
-    from training.dataset import TrainingSet, service_schema
     from training.evaluation import evaluate_model
 
-    settings = _settings(root)
-    features, categorical = service_schema(open_feature_store(settings), "fraud_detection_v1")
-    frame = pd.read_parquet(path)
-    ts = TrainingSet(
-        frame, features, categorical, "fraud_detection_v1", "", Path(path), pd.Timestamp.now(tz="UTC")
-    )
-    encoding = FeatureEncoding.fit(ts.split("train"), features, categorical)
+    ts = _load_training_set(root, path)
+    encoding = FeatureEncoding.fit(ts.split("train"), ts.features, ts.categorical)
     booster = lgb.Booster(model_file=str(Path(path).with_suffix(".lgb")))
     evaluation = evaluate_model(booster, encoding, ts, 5.0)
     return {"rows": evaluation.rows, "auc": evaluation.roc_auc, "oracle_auc": evaluation.oracle_roc_auc}
 
 
 def stage_whole_job(root: str) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
     from skewless.progress import Progress
     from training.config import TrainingConfig
     from training.job import train_and_register
 
     outcome = train_and_register(_settings(root), TrainingConfig(), Progress(quiet=True))
-    return {
-        "rows": sum(
-            outcome.evaluation.to_dict()["slices"]["channel"][k]["rows"]
-            for k in ("online", "in_store", "contactless")
-        )
-    }
+    return {"rows": pq.ParquetFile(outcome.dataset_path).metadata.num_rows}
 
 
 def _joins_agree(feast_path: str, duckdb_path: str) -> bool:

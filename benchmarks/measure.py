@@ -6,6 +6,7 @@ import multiprocessing as mp
 import resource
 import time
 from collections.abc import Callable
+from queue import Empty
 from typing import Any
 
 __all__ = ["measure"]
@@ -29,6 +30,13 @@ def measure(stage: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     queue = context.Queue()
     process = context.Process(target=_child, args=(stage, args, queue))
     process.start()
-    result: dict[str, Any] = queue.get()
+    while True:
+        try:
+            result: dict[str, Any] = queue.get(timeout=1.0)
+            break
+        except Empty:
+            if not process.is_alive():
+                name, code = stage.__name__, process.exitcode
+                raise RuntimeError(f"benchmark stage {name} died (exit code {code})") from None
     process.join()
     return result

@@ -18,17 +18,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from feast import FeatureStore
-from feast.types import String
 
+from feature_repo.operations import feature_service_schema, get_feature_service
 from simulation.simulate import read_manifest
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
-from skewless.errors import DataNotFoundError, FeatureRepoError, InvalidDateRangeError
+from skewless.errors import DataNotFoundError, InvalidDateRangeError
 from skewless.layout import DataLayout
 from skewless.progress import Progress
 from training.config import TrainingConfig
 
-__all__ = ["LABEL", "SPLITS", "TrainingSet", "build_training_set", "service_schema"]
+__all__ = ["LABEL", "SPLITS", "TrainingSet", "build_training_set"]
 
 LABEL = "is_fraud"
 SPLITS = ("train", "validation", "holdout")
@@ -60,22 +60,6 @@ class TrainingSet:
         frame = self.frame if name is None else self.split(name)
         times = frame["transaction_time"]
         return times.min().to_pydatetime(), times.max().to_pydatetime()
-
-
-def service_schema(store: FeatureStore, service_name: str) -> tuple[list[str], list[str]]:
-    """Feature names in service order, and which of them are categorical (strings).
-
-    Raises:
-        FeatureRepoError: the service is not registered.
-    """
-    try:
-        service = store.get_feature_service(service_name)
-    except Exception as e:
-        raise FeatureRepoError(
-            f"feature service '{service_name}' is not registered: run `skewless apply` first"
-        ) from e
-    fields = [f for projection in service.feature_view_projections for f in projection.features]
-    return [f.name for f in fields], [f.name for f in fields if f.dtype == String]
 
 
 def _cutoff(manifest: dict[str, object], config: TrainingConfig) -> datetime:
@@ -145,7 +129,7 @@ def build_training_set(
         FeatureRepoError: the feature service is not registered.
         InvalidDateRangeError: the cut-off leaves no training rows.
     """
-    features, categorical = service_schema(store, config.feature_service)
+    features, categorical = feature_service_schema(store, config.feature_service)
     if not layout.features_dir.is_dir():
         raise DataNotFoundError(
             f"no feature tables in {layout.features_dir}: run `skewless features build` first"
@@ -154,7 +138,7 @@ def build_training_set(
     with progress.step(
         f"point-in-time join of {len(entity_rows):,} labelled transactions ({config.feature_service})"
     ):
-        service = store.get_feature_service(config.feature_service)
+        service = get_feature_service(store, config.feature_service)
         joined = store.get_historical_features(entity_df=entity_rows, features=service).to_df()
     keep = [*CONTEXT_COLUMNS, LABEL, "label_time", "oracle_score", "split", *features]
     keep += [column for column in AUDIT_COLUMNS if column in joined.columns and column not in keep]

@@ -20,9 +20,10 @@ import mlflow
 import mlflow.lightgbm
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 
-from skewless.settings import Settings
+from skewless.settings import Profile, Settings
 from skewless.tracking import configure_mlflow
 from training.config import TrainingConfig
 from training.dataset import LABEL, TrainingSet
@@ -99,7 +100,8 @@ def _experiment_id(client: MlflowClient, settings: Settings, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         return str(experiment.experiment_id)
-    artifact_location = settings.layout.mlflow_artifacts.as_uri() if settings.profile == "embedded" else None
+    embedded = settings.profile is Profile.EMBEDDED
+    artifact_location = settings.layout.mlflow_artifacts.as_uri() if embedded else None
     return str(client.create_experiment(name, artifact_location=artifact_location))
 
 
@@ -121,7 +123,15 @@ def log_training_run(
     train = ts.split("train")
     example = pd.DataFrame(model.encoding.encode(train.head(5)), columns=model.encoding.features)
     signature = infer_signature(example, model.booster.predict(example.to_numpy()))
-    with mlflow.start_run(experiment_id=experiment_id) as run:
+    run_name = f"{config.model_name}-{ts.content_hash[:8]}-seed{config.seed}"
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+        dataset = from_pandas(
+            ts.frame[[*ts.features, LABEL, "split"]],
+            source=str(ts.path),
+            name=f"training-set-{ts.content_hash[:12]}",
+            targets=LABEL,
+        )
+        mlflow.log_input(dataset, context="training")
         mlflow.log_params(config.as_params())
         mlflow.log_params({f"lgb_{k}": v for k, v in model.params.items() if k not in config.as_params()})
         data = metadata["training_data"]

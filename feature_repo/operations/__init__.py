@@ -6,11 +6,14 @@ from feature_repo.operations.apply import ApplySummary, apply_feature_repo
 from feature_repo.operations.config import load_repo_config, open_feature_store
 from feature_repo.operations.materialize import MaterializeSummary, materialize_features
 from feature_repo.operations.online import lookup_online_features
+from feature_repo.operations.services import feature_service_schema, get_feature_service
 
 __all__ = [
     "ApplySummary",
     "MaterializeSummary",
     "apply_feature_repo",
+    "feature_service_schema",
+    "get_feature_service",
     "load_repo_config",
     "lookup_online_features",
     "materialize_features",

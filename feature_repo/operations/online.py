@@ -9,7 +9,8 @@ from typing import Any
 import redis
 from feast import FeatureStore
 
-from skewless.errors import FeatureRepoError, OnlineStoreError
+from feature_repo.operations.services import get_feature_service
+from skewless.errors import OnlineStoreError
 
 __all__ = ["ONLINE_STORE_ERRORS", "lookup_online_features"]
 
@@ -39,12 +40,7 @@ def lookup_online_features(
         FeatureRepoError: the service is not registered (run apply first).
         OnlineStoreError: the online store cannot be read.
     """
-    try:
-        service = store.get_feature_service(service_name)
-    except Exception as e:
-        raise FeatureRepoError(
-            f"feature service '{service_name}' is not registered: run `skewless apply` first"
-        ) from e
+    service = get_feature_service(store, service_name)
     try:
         response = store.get_online_features(features=service, entity_rows=[dict(row) for row in rows])
     except ONLINE_STORE_ERRORS as e:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from feature_repo.operations import open_feature_store
+from feature_repo.operations import feature_service_schema, open_feature_store
 from tests.conftest import QUIET
 from tests.factories import TRAIN_END
 from tests.training.conftest import TrainedWorkspace
-from training.dataset import build_training_set, service_schema
+from training.dataset import build_training_set
 
 
 def test_features_come_from_the_feature_service(trained: TrainedWorkspace) -> None:
-    features, categorical = service_schema(open_feature_store(trained.settings), "fraud_detection_v1")
+    features, categorical = feature_service_schema(open_feature_store(trained.settings), "fraud_detection_v1")
     ts = trained.training_set
     assert ts.features == features and len(features) == 29
     assert set(categorical) == {"age_band", "merchant_category", "txn_channel"}

@@ -39,6 +39,9 @@ def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained: Tr
         "latency_single_p99_ms",
     } <= set(metrics)
     assert tags["git_commit"] and tags["feature_service"] == "fraud_detection_v1"
+    assert run.info.run_name.startswith(f"fraud_detection-{trained.training_set.content_hash[:8]}")
+    inputs = run.inputs.dataset_inputs
+    assert [i.dataset.name for i in inputs] == [f"training-set-{trained.training_set.content_hash[:12]}"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {
         METADATA_ARTIFACT,

@@ -1,0 +1,31 @@
+"""Feature services as the registry holds them: the one place their contents are read."""
+
+from __future__ import annotations
+
+from feast import FeatureService, FeatureStore
+from feast.types import String
+
+from skewless.errors import FeatureRepoError
+
+__all__ = ["feature_service_schema", "get_feature_service"]
+
+
+def get_feature_service(store: FeatureStore, name: str) -> FeatureService:
+    """The registered feature service called ``name``.
+
+    Raises:
+        FeatureRepoError: it is not registered (run apply first).
+    """
+    try:
+        return store.get_feature_service(name)
+    except Exception as e:
+        raise FeatureRepoError(
+            f"feature service '{name}' is not registered: run `skewless apply` first"
+        ) from e
+
+
+def feature_service_schema(store: FeatureStore, name: str) -> tuple[list[str], list[str]]:
+    """The service's feature names in service order, and which of them are categorical (strings)."""
+    service = get_feature_service(store, name)
+    fields = [f for projection in service.feature_view_projections for f in projection.features]
+    return [f.name for f in fields], [f.name for f in fields if f.dtype == String]
