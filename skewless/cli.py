@@ -271,6 +271,26 @@ def rollback_command(ctx: typer.Context, model_name: ModelOption = "fraud_detect
     _echo_json({"model": model_name, "rolled_back": current, "champion": previous})
 
 
+@app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65_535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Uvicorn worker processes.")] = 1,
+) -> None:
+    """Start the prediction API (uvicorn) on the champion of the current profile."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(ctx)
+    # Workers are separate processes that build their own settings from the environment.
+    os.environ["SKEWLESS_PROFILE"] = settings.profile.value
+    os.environ["SKEWLESS_ROOT_DIR"] = str(settings.root_dir)
+    factory = "serving.app:app_from_environment"
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
 @app.command("run")
 def run_command(
     ctx: typer.Context,
@@ -332,6 +352,7 @@ def _quiet_third_party_warnings() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message="On demand feature view is an experimental feature")
     warnings.filterwarnings("ignore", module="sqlalchemy")
+    warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

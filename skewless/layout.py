@@ -9,6 +9,7 @@ the only place the folder structure is written down::
       features/       one folder per feature table, one parquet file per day
       training_sets/  point-in-time training sets, named by content hash
       reports/        evaluation reports (JSON + HTML)
+      served/         the API's served-feature log, partitioned by date
       registry.db     Feast file registry (embedded profile)
       online_store.db Feast SQLite online store (embedded profile)
       mlflow.db, mlartifacts/   MLflow tracking + model registry (embedded profile)
@@ -76,6 +77,11 @@ class DataLayout:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def served_log_dir(self) -> Path:
+        """The API's served-feature log: ``date=YYYY-MM-DD/part-*.parquet``."""
+        return self.root / "served"
 
     @property
     def mlflow_db(self) -> Path:

@@ -52,6 +52,17 @@ class Settings(BaseSettings):
         description="MLflow tracking server (production profile); embedded uses data/mlflow.db.",
     )
 
+    model_name: str = Field(default="fraud_detection", description="Registered model the API serves.")
+    max_batch_size: int = Field(default=1_000, gt=0, description="Largest /predict/batch (bigger: 413).")
+    degraded_scoring: bool = Field(
+        default=False,
+        description="When the online store is down, score with request-time features only (flagged) "
+        "instead of answering 503.",
+    )
+    log_flush_rows: int = Field(default=2_000, gt=0, description="Served-feature log: rows per file.")
+    log_flush_seconds: float = Field(default=2.0, gt=0, description="Served-feature log: longest wait.")
+    log_queue_size: int = Field(default=100_000, gt=0, description="Served-feature log: bounded queue.")
+
     @field_validator("redis_connection")
     @classmethod
     def _redis_is_not_a_url(cls, value: str) -> str:

@@ -1,15 +1,35 @@
-"""Point MLflow at the profile's tracking store: a sqlite file, or the tracking server."""
+"""MLflow as training, serving and monitoring share it: the profile's store, the
+aliases, and the artifacts every model version carries."""
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import mlflow
 from mlflow import MlflowClient
 
 from skewless.settings import Settings
 
-__all__ = ["configure_mlflow"]
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "EVALUATION_SET_ARTIFACT",
+    "METADATA_ARTIFACT",
+    "PROFILE_ARTIFACT",
+    "configure_mlflow",
+    "read_run_json",
+]
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+# Artifacts of every training run (see training/tracking.py).
+METADATA_ARTIFACT = "metadata.json"
+PROFILE_ARTIFACT = "monitoring/reference_profile.json"
+EVALUATION_SET_ARTIFACT = "dataset/evaluation_set.parquet"
 
 
 def configure_mlflow(settings: Settings) -> MlflowClient:
@@ -24,3 +44,11 @@ def configure_mlflow(settings: Settings) -> MlflowClient:
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+def read_run_json(client: MlflowClient, run_id: str, artifact: str) -> dict[str, Any]:
+    """Read a JSON artifact of a run (metadata, reference profile)."""
+    with tempfile.TemporaryDirectory() as folder:
+        local = client.download_artifacts(run_id, artifact, folder)
+        loaded: dict[str, Any] = json.loads(Path(local).read_text(encoding="utf-8"))
+    return loaded

@@ -139,7 +139,13 @@ def build_training_set(
         f"point-in-time join of {len(entity_rows):,} labelled transactions ({config.feature_service})"
     ):
         service = get_feature_service(store, config.feature_service)
-        joined = store.get_historical_features(entity_df=entity_rows, features=service).to_df()
+        # Request data as the online path carries it: Feast keeps request timestamps to
+        # the second, so the transforms see whole seconds here too (found by the
+        # training-serving parity test). The set itself keeps exact transaction times.
+        request = entity_rows.assign(transaction_time=entity_rows["transaction_time"].dt.floor("s"))
+        joined = store.get_historical_features(entity_df=request, features=service).to_df()
+        exact = entity_rows.set_index("transaction_id")["transaction_time"]
+        joined["transaction_time"] = joined["transaction_id"].map(exact)
     keep = [*CONTEXT_COLUMNS, LABEL, "label_time", "oracle_score", "split", *features]
     keep += [column for column in AUDIT_COLUMNS if column in joined.columns and column not in keep]
     frame = joined[keep].sort_values("transaction_id").reset_index(drop=True)

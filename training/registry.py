@@ -24,12 +24,18 @@ from mlflow.exceptions import MlflowException
 from skewless.model_input import FeatureEncoding
 from skewless.progress import Progress
 from skewless.settings import Settings
-from skewless.tracking import configure_mlflow
+from skewless.tracking import (
+    CHALLENGER,
+    CHAMPION,
+    EVALUATION_SET_ARTIFACT,
+    METADATA_ARTIFACT,
+    configure_mlflow,
+    read_run_json,
+)
 from training.config import GatePolicy, TrainingConfig
 from training.dataset import TrainingSet
 from training.errors import ModelNotFoundError, PromotionRefused
 from training.evaluation import SLICES, Evaluation, evaluate_model
-from training.tracking import EVALUATION_SET_ARTIFACT, METADATA_ARTIFACT, read_run_json
 
 __all__ = [
     "CHALLENGER",
@@ -42,8 +48,6 @@ __all__ = [
     "rollback",
 ]
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 
 

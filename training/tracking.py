@@ -9,7 +9,6 @@ validation + holdout rows (so a later gate can score any model on the same holdo
 
 from __future__ import annotations
 
-import json
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 
 from skewless.settings import Profile, Settings
-from skewless.tracking import configure_mlflow
+from skewless.tracking import EVALUATION_SET_ARTIFACT, METADATA_ARTIFACT, PROFILE_ARTIFACT, configure_mlflow
 from training.config import TrainingConfig
 from training.dataset import LABEL, TrainingSet
 from training.evaluation import Evaluation
@@ -37,10 +36,6 @@ __all__ = [
     "LoggedRun",
     "log_training_run",
 ]
-
-METADATA_ARTIFACT = "metadata.json"
-PROFILE_ARTIFACT = "monitoring/reference_profile.json"
-EVALUATION_SET_ARTIFACT = "dataset/evaluation_set.parquet"
 
 
 @dataclass(frozen=True)
@@ -127,7 +122,6 @@ def log_training_run(
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         dataset = from_pandas(
             ts.frame[[*ts.features, LABEL, "split"]],
-            source=str(ts.path),
             name=f"training-set-{ts.content_hash[:12]}",
             targets=LABEL,
         )
@@ -178,11 +172,3 @@ def log_training_run(
     client.set_model_version_tag(config.model_name, str(version), "feature_service", ts.feature_service)
     client.set_model_version_tag(config.model_name, str(version), "dataset_hash", ts.content_hash)
     return LoggedRun(run.info.run_id, experiment_id, config.model_name, version, info.model_uri)
-
-
-def read_run_json(client: MlflowClient, run_id: str, artifact: str) -> dict[str, Any]:
-    """Read a JSON artifact of a run (metadata, reference profile)."""
-    with tempfile.TemporaryDirectory() as folder:
-        local = client.download_artifacts(run_id, artifact, folder)
-        loaded: dict[str, Any] = json.loads(Path(local).read_text(encoding="utf-8"))
-    return loaded

@@ -5,12 +5,13 @@ from __future__ import annotations
 from feature_repo.operations.apply import ApplySummary, apply_feature_repo
 from feature_repo.operations.config import load_repo_config, open_feature_store
 from feature_repo.operations.materialize import MaterializeSummary, materialize_features
-from feature_repo.operations.online import lookup_online_features
+from feature_repo.operations.online import OnlineFeatures, lookup_online_features, read_online_features
 from feature_repo.operations.services import feature_service_schema, get_feature_service
 
 __all__ = [
     "ApplySummary",
     "MaterializeSummary",
+    "OnlineFeatures",
     "apply_feature_repo",
     "feature_service_schema",
     "get_feature_service",
@@ -18,4 +19,5 @@ __all__ = [
     "lookup_online_features",
     "materialize_features",
     "open_feature_store",
+    "read_online_features",
 ]

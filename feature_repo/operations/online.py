@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 from feast import FeatureStore
+from feast.protos.feast.serving.ServingService_pb2 import FieldStatus
 
 from feature_repo.operations.services import get_feature_service
 from skewless.errors import OnlineStoreError
 
-__all__ = ["ONLINE_STORE_ERRORS", "lookup_online_features"]
+__all__ = ["ONLINE_STORE_ERRORS", "OnlineFeatures", "lookup_online_features", "read_online_features"]
 
 # What a failing SQLite or Redis online store raises underneath Feast.
 ONLINE_STORE_ERRORS: tuple[type[BaseException], ...] = (
@@ -21,6 +23,49 @@ ONLINE_STORE_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     OSError,
 )
+
+
+@dataclass(frozen=True)
+class OnlineFeatures:
+    """Values and Feast statuses (PRESENT, NOT_FOUND, NULL_VALUE, OUTSIDE_MAX_AGE) per column."""
+
+    values: dict[str, list[Any]]
+    statuses: dict[str, list[str]]
+
+    def missing(self, row: int, names: Sequence[str]) -> list[str]:
+        """Features of ``row`` that are absent (never written, or null)."""
+        return [
+            n
+            for n in names
+            if self.statuses[n][row] in ("NOT_FOUND", "NULL_VALUE") or self.values[n][row] is None
+        ]
+
+    def stale(self, row: int, names: Sequence[str]) -> list[str]:
+        """Features of ``row`` older than their view's TTL."""
+        return [n for n in names if self.statuses[n][row] == "OUTSIDE_MAX_AGE"]
+
+
+def read_online_features(
+    store: FeatureStore, service_name: str, rows: Sequence[Mapping[str, Any]]
+) -> OnlineFeatures:
+    """Read the feature service for ``rows`` (entity keys + request fields), with statuses.
+
+    Raises:
+        FeatureRepoError: the service is not registered (run apply first).
+        OnlineStoreError: the online store cannot be read.
+    """
+    service = get_feature_service(store, service_name)
+    try:
+        response = store.get_online_features(features=service, entity_rows=[dict(row) for row in rows])
+    except ONLINE_STORE_ERRORS as e:
+        raise OnlineStoreError(f"online store unavailable: {type(e).__name__}: {e}") from e
+    values: dict[str, list[Any]] = response.to_dict()
+    names = list(response.proto.metadata.feature_names.val)
+    statuses = {
+        name: [FieldStatus.Name(status) for status in result.statuses]
+        for name, result in zip(names, response.proto.results, strict=True)
+    }
+    return OnlineFeatures(values=values, statuses=statuses)
 
 
 def lookup_online_features(
@@ -40,10 +85,4 @@ def lookup_online_features(
         FeatureRepoError: the service is not registered (run apply first).
         OnlineStoreError: the online store cannot be read.
     """
-    service = get_feature_service(store, service_name)
-    try:
-        response = store.get_online_features(features=service, entity_rows=[dict(row) for row in rows])
-    except ONLINE_STORE_ERRORS as e:
-        raise OnlineStoreError(f"online store unavailable: {type(e).__name__}: {e}") from e
-    result: dict[str, list[Any]] = response.to_dict()
-    return result
+    return read_online_features(store, service_name, rows).values

@@ -26,7 +26,7 @@ def customer_activity(transactions: pd.DataFrame) -> pd.DataFrame:
             row: dict[str, object] = {
                 "customer_id": group["customer_id"].iloc[i],
                 "event_timestamp": now,
-                "last_txn_time": now,
+                "last_txn_time": pd.Timestamp(now).floor("s"),
             }
             for name, width in WINDOWS.items():
                 inside = (times >= now - np.timedelta64(width)) & (times <= now)

@@ -9,13 +9,12 @@ from pathlib import Path
 import mlflow.lightgbm
 import pytest
 
-from skewless.tracking import configure_mlflow
+from skewless.tracking import METADATA_ARTIFACT, PROFILE_ARTIFACT, configure_mlflow
 from tests.conftest import QUIET
 from tests.training.conftest import TrainedWorkspace
 from training.errors import ModelNotFoundError, PromotionRefused
 from training.job import evaluate_registered, train_and_register
 from training.registry import CHALLENGER, CHAMPION, promote, rollback
-from training.tracking import METADATA_ARTIFACT, PROFILE_ARTIFACT
 
 pytestmark = pytest.mark.integration
 

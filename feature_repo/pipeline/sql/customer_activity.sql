@@ -13,7 +13,9 @@ windowed AS (
     SELECT
         customer_id,
         transaction_time AS event_timestamp,
-        transaction_time AS last_txn_time,
+        -- Whole seconds: Feast's online store keeps timestamps to the second, so the
+        -- offline value must too, or the transforms would differ between the two.
+        date_trunc('second', transaction_time) AS last_txn_time,
         count(*) OVER w1h AS txn_count_1h,
         count(*) OVER w24h AS txn_count_24h,
         count(*) OVER w7d AS txn_count_7d,

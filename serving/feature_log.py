@@ -1,0 +1,106 @@
+"""The served-feature log: what the API really served, for monitoring.
+
+Every prediction's features, request fields, score, model version, request id and
+time go on a bounded in-memory queue. The request thread never waits on the disk.
+A writer thread appends them in batches (``log_flush_rows`` rows or every
+``log_flush_seconds``) to ``served/date=YYYY-MM-DD/part-*.parquet``. Each file is
+written under a temporary name and renamed, so a reader never sees half a file.
+When the queue is full, the record is dropped and counted. ``close`` drains the
+queue and flushes, which the API does on shutdown, SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from skewless.atomic import write_parquet_atomic
+
+__all__ = ["ServedFeatureLog"]
+
+_STOP = object()
+
+
+class ServedFeatureLog:
+    """Append-only, batched, date-partitioned parquet log written off the request path."""
+
+    def __init__(
+        self,
+        folder: Path,
+        flush_rows: int,
+        flush_seconds: float,
+        queue_size: int,
+        on_drop: Callable[[], None] | None = None,
+        schema: pa.Schema | None = None,
+    ) -> None:
+        self.folder = folder
+        self.schema = schema
+        self.flush_rows = flush_rows
+        self.flush_seconds = flush_seconds
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._on_drop = on_drop
+        self._sequence = itertools.count()
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+        self.written = 0
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread = threading.Thread(target=self._run, name="served-feature-log", daemon=True)
+        self._thread.start()
+
+    def append(self, record: dict[str, Any]) -> bool:
+        """Queue one record without blocking; False (and a counted drop) when full."""
+        try:
+            self._queue.put_nowait(record)
+            return True
+        except queue.Full:
+            self.dropped += 1
+            if self._on_drop is not None:
+                self._on_drop()
+            return False
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write everything queued so far and stop the writer."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout=timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        pending: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.flush_seconds
+        while True:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._flush(pending)
+                return
+            if item is not None:
+                pending.append(item)
+            if len(pending) >= self.flush_rows or time.monotonic() >= deadline:
+                self._flush(pending)
+                pending = []
+                deadline = time.monotonic() + self.flush_seconds
+
+    def _flush(self, records: list[dict[str, Any]]) -> None:
+        by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            by_day[record["served_at"].strftime("%Y-%m-%d")].append(record)
+        for day, rows in by_day.items():
+            name = f"part-{time.time_ns()}-{os.getpid()}-{next(self._sequence):06d}.parquet"
+            table = pa.Table.from_pylist(rows, schema=self.schema)
+            write_parquet_atomic(table, self.folder / f"date={day}" / name)
+            self.written += len(rows)

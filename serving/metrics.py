@@ -1,0 +1,57 @@
+"""Prometheus metrics of the API, on a registry of its own (one per app instance)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["ServingMetrics"]
+
+LATENCY_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+SCORE_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+class ServingMetrics:
+    """Every metric the API exports."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.request_latency = Histogram(
+            "skewless_request_duration_seconds",
+            "Request latency by endpoint and status code.",
+            ["endpoint", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.score = Histogram(
+            "skewless_prediction_score",
+            "Fraud probability served.",
+            ["model_version"],
+            buckets=SCORE_BUCKETS,
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "skewless_predictions_total", "Predictions by decision.", ["decision"], registry=self.registry
+        )
+        self.features_served = Counter(
+            "skewless_features_served_total", "Feature values served to the model.", registry=self.registry
+        )
+        self.features_missing = Counter(
+            "skewless_features_missing_total",
+            "Feature values missing from the online store.",
+            registry=self.registry,
+        )
+        self.online_store_errors = Counter(
+            "skewless_online_store_errors_total", "Failed online-store reads.", registry=self.registry
+        )
+        self.degraded = Counter(
+            "skewless_degraded_predictions_total", "Predictions made with request-time features only.",
+            registry=self.registry,
+        )  # fmt: skip
+        self.log_dropped = Counter(
+            "skewless_served_log_dropped_total", "Served-feature log records dropped (queue full).",
+            registry=self.registry,
+        )  # fmt: skip
+        self.model_info = Gauge(
+            "skewless_model_info", "The served model (value 1).", ["model_name", "model_version", "alias"],
+            registry=self.registry,
+        )  # fmt: skip

@@ -1,0 +1,74 @@
+"""Request and response models of the prediction API (one pair per endpoint)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BatchRequest",
+    "BatchResponse",
+    "HealthResponse",
+    "ModelInfoResponse",
+    "PredictRequest",
+    "PredictResponse",
+]
+
+
+class PredictRequest(BaseModel):
+    """One card transaction as it arrives: entity ids and request-time fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int = Field(ge=1, le=2**62, description="Card holder id (Feast entity key).")
+    merchant_id: int = Field(ge=1, le=2**62, description="Merchant id (Feast entity key).")
+    amount: float = Field(gt=0, le=1_000_000, allow_inf_nan=False, description="Amount in account currency.")
+    merchant_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR.")
+    channel: Literal["in_store", "contactless", "online"]
+    transaction_time: datetime | None = Field(
+        default=None, description="When the transaction happened (timezone-aware); default: now."
+    )
+
+
+class PredictResponse(BaseModel):
+    """The model's answer for one transaction."""
+
+    request_id: str
+    fraud_probability: float = Field(ge=0, le=1)
+    decision: Literal["review", "approve"]
+    threshold: float
+    model_name: str
+    model_version: int
+    missing_features: list[str] = Field(description="Features absent from the online store (unknown entity).")
+    stale_features: list[str] = Field(description="Features older than their view's TTL.")
+    degraded: bool = Field(description="True when scored with request-time features only (store down).")
+
+
+class BatchRequest(BaseModel):
+    """Several transactions scored in one call (size bounded by settings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transactions: list[PredictRequest] = Field(min_length=1)
+
+
+class BatchResponse(BaseModel):
+    predictions: list[PredictResponse]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "unavailable"]
+    model_loaded: bool
+    online_store: Literal["reachable", "unreachable", "unknown"]
+    detail: str | None = None
+
+
+class ModelInfoResponse(BaseModel):
+    model_name: str
+    model_version: int
+    alias: str
+    feature_service: str
+    features: list[str]
+    threshold: float

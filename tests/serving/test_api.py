@@ -1,0 +1,151 @@
+"""The prediction API as a client sees it: a real uvicorn process on loopback."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skewless.model_input import FeatureEncoding
+from tests.serving.conftest import LiveApi, ServedWorkspace, served_log, start_api, stop_api
+
+pytestmark = pytest.mark.integration
+
+
+def call(api: LiveApi, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"{api.url}{path}", data=data, method=method, headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            status = response.status
+            kind = response.headers.get("content-type", "")
+    except urllib.error.HTTPError as error:
+        raw, status, kind = error.read(), error.code, error.headers.get("content-type", "")
+    return status, json.loads(raw) if "json" in kind else raw.decode()
+
+
+def transaction(row: pd.Series, **changes: Any) -> dict[str, Any]:
+    body = {
+        "customer_id": int(row["customer_id"]),
+        "merchant_id": int(row["merchant_id"]),
+        "amount": float(row["amount"]),
+        "merchant_country": str(row["merchant_country"]),
+        "channel": str(row["channel"]),
+        "transaction_time": row["transaction_time"].isoformat(),
+    }
+    return body | changes
+
+
+def test_predict_answers_with_score_decision_and_model(api: LiveApi, served: ServedWorkspace) -> None:
+    status, body = call(api, "POST", "/predict", transaction(served.parity_row))
+    assert status == 200, body
+    assert 0 <= body["fraud_probability"] <= 1 and body["decision"] in ("review", "approve")
+    assert body["model_name"] == "fraud_detection" and body["model_version"] == served.outcome.run.version
+    assert body["missing_features"] == [] and body["degraded"] is False and body["request_id"]
+
+
+def test_api_feature_vector_equals_the_training_row(api: LiveApi, served: ServedWorkspace) -> None:
+    """Training-serving parity: same transaction, same features, same encoded vector."""
+    row = served.parity_row
+    status, body = call(api, "POST", "/predict", transaction(row))
+    assert status == 200, body
+    deadline = time.monotonic() + 10
+    logged = pd.DataFrame()
+    while logged.empty and time.monotonic() < deadline:
+        log = served_log(served.settings)
+        logged = log[log["request_id"] == body["request_id"]] if not log.empty else log
+        time.sleep(0.2)
+    assert len(logged) == 1
+    status, info = call(api, "GET", "/model")
+    features = info["features"]
+    train = pd.read_parquet(served.outcome.dataset_path).query("split == 'train'")
+    encoding = FeatureEncoding.fit(train, features, ["age_band", "merchant_category", "txn_channel"])
+    served_vector = encoding.encode(logged.reset_index(drop=True))
+    training_vector = encoding.encode(pd.DataFrame([row]).reset_index(drop=True))
+    np.testing.assert_allclose(served_vector, training_vector, rtol=1e-9, atol=1e-9, equal_nan=True)
+    assert abs(body["fraud_probability"] - float(logged["score"].iloc[0])) < 1e-12
+
+
+def test_unknown_customer_is_scored_with_missing_features(api: LiveApi, served: ServedWorkspace) -> None:
+    status, body = call(api, "POST", "/predict", transaction(served.parity_row, customer_id=987_654_321))
+    assert status == 200, body
+    assert "txn_count_7d" in body["missing_features"] and "merchant_category" not in body["missing_features"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": -5}, "amount"),
+        ({"merchant_country": "France"}, "merchant_country"),
+        ({"channel": "fax"}, "channel"),
+        ({"customer_id": "abc"}, "customer_id"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field(
+    api: LiveApi, served: ServedWorkspace, change: dict[str, Any], field: str
+) -> None:
+    status, body = call(api, "POST", "/predict", transaction(served.parity_row, **change))
+    assert status == 422
+    assert any(field in map(str, error["loc"]) for error in body["detail"])
+
+
+def test_batch_and_its_size_limit(api: LiveApi, served: ServedWorkspace) -> None:
+    one = transaction(served.parity_row)
+    status, body = call(api, "POST", "/predict/batch", {"transactions": [one] * 3})
+    assert status == 200 and len(body["predictions"]) == 3
+    status, body = call(api, "POST", "/predict/batch", {"transactions": [one] * 51})
+    assert status == 413 and "limit of 50" in body["detail"]
+    status, _ = call(api, "POST", "/predict/batch", {"transactions": []})
+    assert status == 422
+
+
+def test_health_model_metrics_and_openapi(api: LiveApi, served: ServedWorkspace) -> None:
+    assert call(api, "GET", "/health/live")[0] == 200
+    status, ready = call(api, "GET", "/health/ready")
+    assert status == 200 and ready["online_store"] == "reachable"
+    status, info = call(api, "GET", "/model")
+    assert info["alias"] == "champion" and info["feature_service"] == "fraud_detection_v1"
+    call(api, "POST", "/predict", transaction(served.parity_row))
+    status, text = call(api, "GET", "/metrics")
+    for name in (
+        "skewless_request_duration_seconds_bucket",
+        "skewless_prediction_score_bucket",
+        "skewless_features_missing_total",
+        "skewless_online_store_errors_total",
+        "skewless_model_info",
+    ):
+        assert name in text
+    assert 'endpoint="/predict",status="200"' in text
+    status, openapi = call(api, "GET", "/openapi.json")
+    assert {"/predict", "/predict/batch", "/health/live", "/health/ready", "/model", "/metrics"} <= set(
+        openapi["paths"]
+    )
+    assert {"PredictRequest", "PredictResponse", "BatchRequest", "HealthResponse"} <= set(
+        openapi["components"]["schemas"]
+    )
+
+
+def test_sigterm_flushes_the_served_log(served: ServedWorkspace) -> None:
+    api = start_api(served.settings, SKEWLESS_LOG_FLUSH_SECONDS="600", SKEWLESS_LOG_FLUSH_ROWS="100000")
+    ids = []
+    for amount in (10.0, 20.0, 30.0, 40.0, 50.0):
+        status, body = call(api, "POST", "/predict", transaction(served.parity_row, amount=amount))
+        assert status == 200
+        ids.append(body["request_id"])
+    assert not set(ids) & set(served_log(served.settings).get("request_id", pd.Series(dtype=str)))
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells why.
+    assert stop_api(api) in (0, -signal.SIGTERM)
+    logged = served_log(served.settings)
+    assert set(ids) <= set(logged["request_id"])
+    assert not list(served.settings.layout.served_log_dir.rglob("*.tmp"))
