@@ -300,7 +300,7 @@ def run_command(
     end: DateOption = None,
     days: int = 60,
 ) -> None:
-    """The main job: simulate → features → apply → materialize → lookup → train → evaluate → promote."""
+    """The main job: simulate → features → apply → materialize → lookup → train → promote → serve + replay."""
     from skewless.lifecycle import run_main_job
 
     settings = _settings(ctx)
@@ -333,6 +333,25 @@ def run_command(
     else:
         typer.echo(f"Promotion gate refused v{decision.candidate_version}: {'; '.join(decision.reasons)}.")
     typer.echo(f"Evaluation report: {result.training.report_html}")
+    if result.replay is not None:
+        replay = result.replay
+        ok = sum(status == 200 for status in replay.statuses)
+        reviewed = sum(r.get("decision") == "review" for r in replay.responses)
+        p50, p99 = (sorted(replay.latencies_ms)[int(q * (len(replay.latencies_ms) - 1))] for q in (0.5, 0.99))
+        typer.echo(
+            f"\nServed {len(replay.statuses)} replayed transactions through the API: {ok} answered 200, "
+            f"{reviewed} sent to review; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (HTTP, in process)."
+        )
+        for request, response in list(zip(replay.requests, replay.responses, strict=True))[:3]:
+            score = response.get("fraud_probability", float("nan"))
+            missing = response.get("missing_features", [])
+            typer.echo(
+                f"  customer {request['customer_id']:>5} {request['channel']:<11} {request['amount']:>9.2f} "
+                f"→ p(fraud) {score:.4f} {response.get('decision')} "
+                f"(model v{response.get('model_version')}, {len(missing)} missing)"
+            )
+        typer.echo(f"Served-feature log: {settings.layout.served_log_dir}")
+        typer.echo("Serve it yourself: skewless serve --port 8000   (then POST /predict, GET /docs)")
     typer.echo(f"\nData: {settings.layout.root}   Feast repo: {settings.feature_repo_dir}")
     typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")
     typer.echo(f"Explore runs and models: mlflow ui --backend-store-uri {settings.tracking_uri}")

@@ -2,7 +2,8 @@
 
 The loop so far: simulate → build features → feast apply → materialize → one online
 lookup → train (point-in-time, MLflow) → evaluate → register → promote through the
-gate. Later stages (serve, monitor, retrain) extend the same job.
+gate → serve the champion and replay simulated traffic through the API. Later
+stages (monitor, retrain, shadow, canary) extend the same job.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from feature_repo.operations import (
     open_feature_store,
 )
 from feature_repo.pipeline import FeatureBuildSummary, build_features
+from serving.app import create_app
+from serving.replay import ReplayResult, replay_transactions
+from serving.runner import serve_in_background
 from simulation import SimulationConfig, SimulationSummary, simulate
 from skewless.contract import CUSTOMER_KEY, FEATURE_SERVICE_V1, MERCHANT_KEY
 from skewless.progress import Progress
@@ -29,7 +33,9 @@ from training.config import TrainingConfig
 from training.job import TrainingOutcome, train_and_register
 from training.registry import GateDecision, promote
 
-__all__ = ["MainJobResult", "run_main_job", "sample_request"]
+__all__ = ["MainJobResult", "run_main_job", "sample_request", "serve_and_replay"]
+
+REPLAY_COUNT = 200
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class MainJobResult:
     online_features: dict[str, Any]
     training: TrainingOutcome
     promotion: GateDecision
+    replay: ReplayResult | None
 
 
 def sample_request(settings: Settings) -> dict[str, Any]:
@@ -98,6 +105,7 @@ def run_main_job(
     training = training or TrainingConfig()
     outcome = train_and_register(settings, training, progress)
     decision = promote(settings, training, progress)
+    replay = serve_and_replay(settings, progress) if decision.passed or decision.champion_version else None
     return MainJobResult(
         simulation=simulation,
         features=features,
@@ -106,7 +114,20 @@ def run_main_job(
         online_features=online,
         training=outcome,
         promotion=decision,
+        replay=replay,
     )
+
+
+def serve_and_replay(settings: Settings, progress: Progress, count: int = REPLAY_COUNT) -> ReplayResult:
+    """Serve the champion on loopback and send it ``count`` transactions of the last day, as new traffic."""
+    transactions = pd.read_parquet(settings.layout.transactions)
+    last_day = transactions[
+        transactions["transaction_time"] >= transactions["transaction_time"].max().floor("D")
+    ]
+    sample = last_day.sample(n=min(count, len(last_day)), random_state=0)
+    with progress.step(f"serve the champion and replay {len(sample)} transactions through /predict"):
+        with serve_in_background(create_app(settings)) as url:
+            return replay_transactions(url, sample, at=datetime.now(UTC))
 
 
 def today_utc() -> date:

@@ -100,6 +100,7 @@ def test_run_prints_the_lookup_and_the_gate_then_registry_errors_are_one_line(tm
         and "Promotion gate passed: v1 is now the champion." in result.stdout
     )
     assert "mlflow ui --backend-store-uri sqlite:///" in result.stdout
+    assert "answered 200" in result.stdout and "Served-feature log:" in result.stdout
 
     promoted_again = _run(ws, "promote")
     _one_line_error(promoted_again, "has no version with alias 'challenger'")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from simulation import SimulationConfig
@@ -29,6 +30,11 @@ def test_main_job_looks_up_trains_and_promotes(workspace: Settings) -> None:
     # Training: a registered challenger, judged by the gate with no incumbent.
     assert result.training.run.version == 1 and result.training.report_html.is_file()
     assert result.promotion.passed and result.promotion.champion_version is None
+    # Serving: the champion answered every replayed transaction, and the log holds them.
+    assert result.replay is not None and set(result.replay.statuses) == {200}
+    assert {r["model_version"] for r in result.replay.responses} == {1}
+    logged = pd.read_parquet(workspace.layout.served_log_dir)
+    assert set(logged["request_id"]) == {r["request_id"] for r in result.replay.responses}
 
 
 def test_main_job_can_run_twice_in_one_workspace(workspace: Settings) -> None:

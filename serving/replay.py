@@ -1,0 +1,61 @@
+"""Replay transactions through a running API, as clients would send them."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ReplayResult", "replay_transactions"]
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What the API answered, and how long each call took."""
+
+    requests: list[dict[str, Any]]
+    responses: list[dict[str, Any]]
+    statuses: list[int]
+    latencies_ms: list[float]
+
+
+def replay_transactions(url: str, transactions: pd.DataFrame, at: datetime | None = None) -> ReplayResult:
+    """POST each transaction to ``{url}/predict``, one at a time.
+
+    Args:
+        url: the API's base URL.
+        transactions: rows with ids and request fields (simulated transactions).
+        at: the time to send them at (as new transactions); their own time if omitted.
+    """
+    requests, responses, statuses, latencies = [], [], [], []
+    records = [{str(k): v for k, v in row.items()} for row in transactions.to_dict("records")]
+    for row in records:
+        when = at or row["transaction_time"]
+        body = {
+            "customer_id": int(row["customer_id"]),
+            "merchant_id": int(row["merchant_id"]),
+            "amount": float(row["amount"]),
+            "merchant_country": str(row["merchant_country"]),
+            "channel": str(row["channel"]),
+            "transaction_time": pd.Timestamp(when).isoformat(),
+        }
+        request = urllib.request.Request(
+            f"{url}/predict", data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        )
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, answer = response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            status, answer = error.code, json.loads(error.read() or b"{}")
+        latencies.append((time.perf_counter() - started) * 1e3)
+        requests.append(body)
+        responses.append(answer)
+        statuses.append(status)
+    return ReplayResult(requests, responses, statuses, latencies)
