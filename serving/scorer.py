@@ -48,6 +48,8 @@ class Scorer:
         self.store = store
         self.model = model
         self.degraded_scoring = degraded_scoring
+        # Resolved once: Feast caches its request plan per service object.
+        self.service = get_feature_service(store, model.feature_service)
 
     def score(self, rows: Sequence[Mapping[str, Any]]) -> list[Scored]:
         """Score ``rows`` (entity keys + request fields).
@@ -58,7 +60,7 @@ class Scorer:
         features = self.model.encoding.features
         degraded = False
         try:
-            online = read_online_features(self.store, self.model.feature_service, rows)
+            online = read_online_features(self.store, self.service, rows)
             values = online.values
             missing = [online.missing(i, features) for i in range(len(rows))]
             stale = [online.stale(i, features) for i in range(len(rows))]
@@ -85,7 +87,7 @@ class Scorer:
 
     def _request_time_only(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
         """Run the service's on-demand transforms on request fields alone (stored inputs missing)."""
-        service = get_feature_service(self.store, self.model.feature_service)
+        service = self.service
         values: dict[str, list[Any]] = {name: [None] * len(rows) for name in self.model.encoding.features}
         for key in (CUSTOMER_KEY, MERCHANT_KEY, *REQUEST_FIELDS):
             values[key] = [row.get(key) for row in rows]

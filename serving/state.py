@@ -145,7 +145,7 @@ class ServingState:
                 "transaction_time": datetime.now(UTC),
             }
             try:
-                read_online_features(self.store, self.model.feature_service, [probe])
+                read_online_features(self.store, self.scorer.service, [probe])
                 reachable, detail = True, None
             except OnlineStoreError as e:
                 reachable, detail = False, str(e)

@@ -50,6 +50,36 @@ def test_mlflow_uses_postgres_and_waits_for_it() -> None:
     assert "CREATE DATABASE mlflow" in init_file.read_text()
 
 
+def test_api_service_reaches_the_servers_the_way_settings_expect() -> None:
+    services = _compose()["services"]
+    api = services["api"]
+    env = api["environment"]
+    assert env["SKEWLESS_PROFILE"] == "production"
+    assert env["SKEWLESS_REDIS_CONNECTION"].startswith("redis:6379,db=")  # Feast's host:port,db=N form
+    pg = services["postgres"]["environment"]
+    assert env["SKEWLESS_REGISTRY_URL"].endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")
+    assert env["SKEWLESS_MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+    assert {name for name, cond in api["depends_on"].items() if cond["condition"] == "service_healthy"} == {
+        "redis",
+        "postgres",
+        "mlflow",
+    }
+    assert "/health/ready" in " ".join(api["healthcheck"]["test"])
+    # The settings the compose file sets are real settings (a typo would be refused).
+    from skewless.settings import Settings
+
+    Settings(**{k.removeprefix("SKEWLESS_").lower(): v for k, v in env.items()})
+
+
+def test_dockerfile_runs_the_api_as_a_non_root_user_with_a_health_check() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert "\nUSER skewless" in dockerfile and "useradd" in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "/health/live" in dockerfile
+    assert 'CMD ["skewless", "serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
+    for package in ("skewless", "simulation", "feature_repo", "training", "serving", "monitoring"):
+        assert f"COPY {package}/ {package}/" in dockerfile
+
+
 def test_named_volumes_are_declared() -> None:
     compose = _compose()
     used = {
