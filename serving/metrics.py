@@ -51,6 +51,12 @@ class ServingMetrics:
             "skewless_served_log_dropped_total", "Served-feature log records dropped (queue full).",
             registry=self.registry,
         )  # fmt: skip
+        self.reloads = Counter(
+            "skewless_model_reloads_total", "Hot reloads of the served model.", registry=self.registry
+        )
+        self.reload_errors = Counter(
+            "skewless_model_reload_errors_total", "Failed registry polls.", registry=self.registry
+        )
         self.model_info = Gauge(
             "skewless_model_info", "The served model (value 1).", ["model_name", "model_version", "alias"],
             registry=self.registry,

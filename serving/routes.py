@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from serving.deps import StateDep
+from serving.deps import AdminDep, StateDep
 from serving.schemas import (
     BatchRequest,
     BatchResponse,
@@ -16,6 +16,7 @@ from serving.schemas import (
     ModelInfoResponse,
     PredictRequest,
     PredictResponse,
+    ReloadResponse,
 )
 
 __all__ = ["router"]
@@ -70,3 +71,17 @@ def model_info(state: StateDep) -> ModelInfoResponse:
 def metrics(state: StateDep) -> Response:
     """Prometheus metrics."""
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post(
+    "/admin/reload",
+    response_model=ReloadResponse,
+    responses={401: {"description": "Missing or wrong token."}, 403: {"description": "Admin disabled."}},
+    tags=["admin"],
+)
+def reload_model(state: StateDep, _: AdminDep) -> ReloadResponse:
+    """Load the model the served alias points at now (the API also polls on its own)."""
+    result = state.reload()
+    return ReloadResponse(
+        changed=result.changed, from_version=result.from_version, to_version=result.to_version
+    )

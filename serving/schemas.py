@@ -14,6 +14,7 @@ __all__ = [
     "ModelInfoResponse",
     "PredictRequest",
     "PredictResponse",
+    "ReloadResponse",
 ]
 
 
@@ -72,3 +73,9 @@ class ModelInfoResponse(BaseModel):
     feature_service: str
     features: list[str]
     threshold: float
+
+
+class ReloadResponse(BaseModel):
+    changed: bool
+    from_version: int
+    to_version: int

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pyarrow as pa
 from feast import FeatureStore
+from mlflow import MlflowClient
 
 from feature_repo.operations import open_feature_store, read_online_features
 from serving.errors import BatchTooLargeError
@@ -20,7 +23,7 @@ from skewless.errors import OnlineStoreError
 from skewless.settings import Settings
 from skewless.tracking import CHAMPION, configure_mlflow
 
-__all__ = ["ServingState", "build_state"]
+__all__ = ["Active", "ReloadResult", "ServingState", "build_state"]
 
 READINESS_CACHE_S = 1.0
 _FIXED_LOG_FIELDS = [
@@ -50,18 +53,43 @@ def _log_schema(model: ServingModel) -> pa.Schema:
     return pa.schema(_FIXED_LOG_FIELDS + features)
 
 
+@dataclass(frozen=True)
+class Active:
+    """The model being served and the scorer bound to it, swapped as one reference."""
+
+    model: ServingModel
+    scorer: Scorer
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a reload check found."""
+
+    changed: bool
+    from_version: int
+    to_version: int
+
+
 class ServingState:
-    """The API's collaborators, passed in (tests build one directly)."""
+    """The API's collaborators, passed in (tests build one directly).
+
+    A request reads ``self.active`` once, so a hot reload (a new ``Active`` assigned
+    in one step) never leaves a request with a model from one version and a scorer
+    from another, and never fails a request in flight.
+    """
 
     def __init__(
         self, settings: Settings, store: FeatureStore, model: ServingModel, metrics: ServingMetrics
     ) -> None:
         self.settings = settings
         self.store = store
-        self.model = model
         self.metrics = metrics
-        self.scorer = Scorer(store, model, degraded_scoring=settings.degraded_scoring)
+        self.active = Active(model, Scorer(store, model, degraded_scoring=settings.degraded_scoring))
         self.schema = _log_schema(model)
+        self.client: MlflowClient | None = None
+        self._reload_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.log = ServedFeatureLog(
             settings.layout.served_log_dir,
             flush_rows=settings.log_flush_rows,
@@ -89,15 +117,19 @@ class ServingState:
             {**request.model_dump(), "transaction_time": request.transaction_time or now}
             for request in requests
         ]
+        active = self.active
         try:
-            scored = self.scorer.score(rows)
+            scored = active.scorer.score(rows)
         except OnlineStoreError:
             self.metrics.online_store_errors.inc()
             raise
-        return [self._answer(row, result, now) for row, result in zip(rows, scored, strict=True)]
+        return [
+            self._answer(active.model, row, result, now) for row, result in zip(rows, scored, strict=True)
+        ]
 
-    def _answer(self, row: dict[str, Any], result: Scored, now: datetime) -> PredictResponse:
-        model = self.model
+    def _answer(
+        self, model: ServingModel, row: dict[str, Any], result: Scored, now: datetime
+    ) -> PredictResponse:
         decision: Literal["review", "approve"] = "review" if result.decision else "approve"
         self.metrics.score.labels(str(model.version)).observe(result.score)
         self.metrics.predictions.labels(decision).inc()
@@ -145,7 +177,7 @@ class ServingState:
                 "transaction_time": datetime.now(UTC),
             }
             try:
-                read_online_features(self.store, self.scorer.service, [probe])
+                read_online_features(self.store, self.active.scorer.service, [probe])
                 reachable, detail = True, None
             except OnlineStoreError as e:
                 reachable, detail = False, str(e)
@@ -158,7 +190,7 @@ class ServingState:
         )
 
     def model_info(self) -> ModelInfoResponse:
-        model = self.model
+        model = self.active.model
         return ModelInfoResponse(
             model_name=model.name,
             model_version=model.version,
@@ -168,8 +200,48 @@ class ServingState:
             threshold=model.threshold,
         )
 
+    def reload(self) -> ReloadResult:
+        """Load the model the served alias points at now, if it moved; swap it in one step.
+
+        Raises:
+            ModelUnavailableError: the alias no longer exists (the current model stays).
+        """
+        with self._reload_lock:
+            current = self.active.model
+            if self.client is None:
+                self.client = configure_mlflow(self.settings)
+            target = int(self.client.get_model_version_by_alias(current.name, current.alias).version)
+            if target == current.version:
+                return ReloadResult(False, current.version, current.version)
+            model = load_model(self.client, current.name, current.alias)
+            self.active = Active(
+                model, Scorer(self.store, model, degraded_scoring=self.settings.degraded_scoring)
+            )
+            self.schema = self.log.schema = _log_schema(model)
+            self.metrics.model_info.labels(current.name, str(current.version), current.alias).set(0)
+            self.metrics.model_info.labels(model.name, str(model.version), model.alias).set(1)
+            self.metrics.reloads.inc()
+            return ReloadResult(True, current.version, model.version)
+
+    def start_watching(self) -> None:
+        """Poll the registry every ``reload_interval_s`` (0 disables) and hot-reload."""
+        if self.settings.reload_interval_s <= 0:
+            return
+        self._watcher = threading.Thread(target=self._watch, name="model-watcher", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.reload_interval_s):
+            try:
+                self.reload()
+            except Exception:  # a registry hiccup must not stop serving; the next poll retries
+                self.metrics.reload_errors.inc()
+
     def close(self) -> None:
-        """Flush the served-feature log."""
+        """Stop watching the registry and flush the served-feature log."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
         self.log.close()
 
 
@@ -178,5 +250,7 @@ def build_state(settings: Settings) -> ServingState:
     client = configure_mlflow(settings)
     model = load_model(client, settings.model_name, CHAMPION)
     state = ServingState(settings, open_feature_store(settings), model, ServingMetrics())
+    state.client = client
     state.log.start()
+    state.start_watching()
     return state

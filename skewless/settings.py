@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skewless.layout import DataLayout
@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     log_flush_rows: int = Field(default=2_000, gt=0, description="Served-feature log: rows per file.")
     log_flush_seconds: float = Field(default=2.0, gt=0, description="Served-feature log: longest wait.")
     log_queue_size: int = Field(default=100_000, gt=0, description="Served-feature log: bounded queue.")
+    reload_interval_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often the API checks whether the champion alias moved (0: never).",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the API's admin endpoints; unset disables them."
+    )
 
     @field_validator("redis_connection")
     @classmethod
