@@ -6,13 +6,14 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["ReplayResult", "replay_transactions"]
+__all__ = ["ReplayResult", "replay_transactions", "request_body"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,18 @@ class ReplayResult:
     responses: list[dict[str, Any]]
     statuses: list[int]
     latencies_ms: list[float]
+
+
+def request_body(row: Mapping[str, Any], at: datetime | None = None) -> dict[str, Any]:
+    """The /predict JSON body of a simulated transaction (sent at ``at``, or at its own time)."""
+    return {
+        "customer_id": int(row["customer_id"]),
+        "merchant_id": int(row["merchant_id"]),
+        "amount": float(row["amount"]),
+        "merchant_country": str(row["merchant_country"]),
+        "channel": str(row["channel"]),
+        "transaction_time": pd.Timestamp(at or row["transaction_time"]).isoformat(),
+    }
 
 
 def replay_transactions(url: str, transactions: pd.DataFrame, at: datetime | None = None) -> ReplayResult:
@@ -36,15 +49,7 @@ def replay_transactions(url: str, transactions: pd.DataFrame, at: datetime | Non
     requests, responses, statuses, latencies = [], [], [], []
     records = [{str(k): v for k, v in row.items()} for row in transactions.to_dict("records")]
     for row in records:
-        when = at or row["transaction_time"]
-        body = {
-            "customer_id": int(row["customer_id"]),
-            "merchant_id": int(row["merchant_id"]),
-            "amount": float(row["amount"]),
-            "merchant_country": str(row["merchant_country"]),
-            "channel": str(row["channel"]),
-            "transaction_time": pd.Timestamp(when).isoformat(),
-        }
+        body = request_body(row, at)
         request = urllib.request.Request(
             f"{url}/predict", data=json.dumps(body).encode(), headers={"content-type": "application/json"}
         )

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from serving.replay import request_body
 from skewless.model_input import FeatureEncoding
 from tests.serving.conftest import LiveApi, ServedWorkspace, served_log, start_api, stop_api
 
@@ -35,15 +36,8 @@ def call(api: LiveApi, method: str, path: str, body: Any = None) -> tuple[int, A
 
 
 def transaction(row: pd.Series, **changes: Any) -> dict[str, Any]:
-    body = {
-        "customer_id": int(row["customer_id"]),
-        "merchant_id": int(row["merchant_id"]),
-        "amount": float(row["amount"]),
-        "merchant_country": str(row["merchant_country"]),
-        "channel": str(row["channel"]),
-        "transaction_time": row["transaction_time"].isoformat(),
-    }
-    return body | changes
+    """The /predict body of a training-set row, with ``changes`` applied."""
+    return request_body(row) | changes
 
 
 def test_predict_answers_with_score_decision_and_model(api: LiveApi, served: ServedWorkspace) -> None:
