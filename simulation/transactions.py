@@ -148,11 +148,8 @@ def draw_transactions(
 
     drifted = t_us >= round(drift_s * US_PER_S)
     home = customers["home_country"].to_numpy()[cust]
-    foreign_share = np.where(
-        drifted & (scenario.foreign_share is not None),
-        scenario.foreign_share or BASE_FOREIGN_SHARE,
-        BASE_FOREIGN_SHARE,
-    )
+    drifted_share = BASE_FOREIGN_SHARE if scenario.foreign_share is None else scenario.foreign_share
+    foreign_share = np.where(drifted, drifted_share, BASE_FOREIGN_SHARE)
     foreign_share = np.where(in_burst, BURST_FOREIGN_SHARE, foreign_share)
     wants_foreign = rng.random(len(cust)) < foreign_share
     wants_risky = in_burst & (rng.random(len(cust)) < 0.5)

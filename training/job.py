@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import lightgbm as lgb
+
 from feature_repo.operations import open_feature_store
 from skewless.atomic import write_text_atomic
+from skewless.model_input import FeatureEncoding
 from skewless.progress import Progress
 from skewless.settings import Settings
 from skewless.tracking import configure_mlflow
 from training.config import TrainingConfig
-from training.dataset import LABEL, build_training_set
+from training.dataset import LABEL, TrainingSet, build_training_set
 from training.evaluation import Evaluation, evaluate_model
 from training.model import predict, train_model
 from training.reference_profile import build_reference_profile
@@ -39,6 +42,26 @@ class TrainingOutcome:
     dataset_hash: str
 
 
+def _write_report(
+    evaluation: Evaluation,
+    booster: lgb.Booster,
+    encoding: FeatureEncoding,
+    ts: TrainingSet,
+    folder: Path,
+    title: str,
+) -> tuple[Path, Path]:
+    """The evaluation report of ``booster`` on the holdout of ``ts`` (JSON and HTML paths)."""
+    holdout = ts.split("holdout")
+    return write_evaluation_report(
+        evaluation,
+        holdout[LABEL].to_numpy(),
+        predict(booster, encoding, holdout),
+        holdout["oracle_score"].to_numpy(),
+        folder,
+        title,
+    )
+
+
 def train_and_register(settings: Settings, config: TrainingConfig, progress: Progress) -> TrainingOutcome:
     """Train on the feature service's point-in-time data and register a ``challenger``.
 
@@ -57,13 +80,12 @@ def train_and_register(settings: Settings, config: TrainingConfig, progress: Pro
         model = train_model(ts, config)
     with progress.step("evaluate on the holdout"):
         evaluation = evaluate_model(model.booster, model.encoding, ts, config.review_cost)
-        holdout = ts.split("holdout")
         report_dir = layout.reports_dir / f"{config.model_name}-{ts.content_hash[:16]}"
-        report_json, report_html = write_evaluation_report(
+        report_json, report_html = _write_report(
             evaluation,
-            holdout[LABEL].to_numpy(),
-            predict(model.booster, model.encoding, holdout),
-            holdout["oracle_score"].to_numpy(),
+            model.booster,
+            model.encoding,
+            ts,
             report_dir,
             f"{config.model_name} on {ts.feature_service}: evaluation",
         )
@@ -87,12 +109,11 @@ def evaluate_registered(
     ts = evaluation_set(client, model)
     with progress.step(f"evaluate {config.model_name} v{model.version}"):
         evaluation = evaluate_model(model.booster, model.encoding, ts, config.review_cost, model.threshold)
-        holdout = ts.split("holdout")
-        _, html_path = write_evaluation_report(
+        _, html_path = _write_report(
             evaluation,
-            holdout[LABEL].to_numpy(),
-            predict(model.booster, model.encoding, holdout),
-            holdout["oracle_score"].to_numpy(),
+            model.booster,
+            model.encoding,
+            ts,
             settings.layout.reports_dir / f"{config.model_name}-v{model.version}",
             f"{config.model_name} v{model.version}: evaluation",
         )
