@@ -24,8 +24,8 @@ class ServingMetrics:
         )
         self.score = Histogram(
             "skewless_prediction_score",
-            "Fraud probability served.",
-            ["model_version"],
+            "Fraud probability by model version and role (champion, canary, shadow).",
+            ["model_version", "role"],
             buckets=SCORE_BUCKETS,
             registry=self.registry,
         )
@@ -57,6 +57,37 @@ class ServingMetrics:
         self.reload_errors = Counter(
             "skewless_model_reload_errors_total", "Failed registry polls.", registry=self.registry
         )
+        self.routed = Counter(
+            "skewless_routed_predictions_total",
+            "Answers by role: champion, canary (the challenger answered), shadow (scored, not returned).",
+            ["role"],
+            registry=self.registry,
+        )
+        self.challenger_errors = Counter(
+            "skewless_challenger_errors_total",
+            "Challenger scoring failures (canary rows then answered by the champion; shadow rows lost).",
+            registry=self.registry,
+        )
+        self.shadow_skipped = Counter(
+            "skewless_shadow_skipped_total", "Requests not shadowed because the backlog was full.",
+            registry=self.registry,
+        )  # fmt: skip
+        self.canary_rollbacks = Counter(
+            "skewless_canary_rollbacks_total", "Automatic canary rollbacks.", registry=self.registry
+        )
+        self.canary_score_ks = Gauge(
+            "skewless_canary_score_ks",
+            "KS distance between the challenger's and the champion's recent scores (shadow or canary).",
+            registry=self.registry,
+        )
+        self.deployment_mode = Gauge(
+            "skewless_deployment_mode", "Deployment mode in force (value 1).", ["mode"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.canary_share = Gauge(
+            "skewless_canary_share", "Share of customers the challenger answers (0 unless canary).",
+            registry=self.registry,
+        )  # fmt: skip
         self.model_info = Gauge(
             "skewless_model_info", "The served model (value 1).", ["model_name", "model_version", "alias"],
             registry=self.registry,

@@ -12,16 +12,24 @@ from serving.deps import AdminDep, StateDep
 from serving.schemas import (
     BatchRequest,
     BatchResponse,
+    DeploymentRequest,
+    DeploymentResponse,
     HealthResponse,
     ModelInfoResponse,
     PredictRequest,
     PredictResponse,
     ReloadResponse,
 )
+from serving.views import deployment_view, model_view
 
 __all__ = ["router"]
 
 router = APIRouter()
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or wrong token."},
+    403: {"description": "Admin disabled (no SKEWLESS_ADMIN_TOKEN)."},
+    503: {"description": "The model registry is unavailable."},
+}
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "Batch larger than the configured limit."},
     422: {"description": "Malformed or out-of-range input; the field is named."},
@@ -63,8 +71,15 @@ def ready(state: StateDep) -> HealthResponse | JSONResponse:
 
 @router.get("/model", response_model=ModelInfoResponse, tags=["model"])
 def model_info(state: StateDep) -> ModelInfoResponse:
-    """The served model: name, version, alias, feature service and features."""
-    return state.model_info()
+    """The champion: name, version, alias, feature service and features."""
+    return model_view(state.lineup)
+
+
+@router.get("/deployment", response_model=DeploymentResponse, tags=["model"])
+def deployment(state: StateDep) -> DeploymentResponse:
+    """Deployment mode in force, the challenger, and its live comparison with the champion."""
+    lineup = state.lineup
+    return deployment_view(lineup, state.comparison.verdict())
 
 
 @router.get("/metrics", tags=["monitoring"], response_class=Response)
@@ -73,15 +88,26 @@ def metrics(state: StateDep) -> Response:
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.post(
-    "/admin/reload",
-    response_model=ReloadResponse,
-    responses={401: {"description": "Missing or wrong token."}, 403: {"description": "Admin disabled."}},
-    tags=["admin"],
-)
+@router.post("/admin/reload", response_model=ReloadResponse, responses=ADMIN_ERRORS, tags=["admin"])
 def reload_model(state: StateDep, _: AdminDep) -> ReloadResponse:
-    """Load the model the served alias points at now (the API also polls on its own)."""
+    """Re-read the registry now (aliases, deployment); the API also polls on its own."""
     result = state.reload()
     return ReloadResponse(
-        changed=result.changed, from_version=result.from_version, to_version=result.to_version
+        changed=result.changed,
+        from_version=result.from_version,
+        to_version=result.to_version,
+        challenger_version=result.challenger_version,
+        mode=result.mode,
     )
+
+
+@router.put(
+    "/admin/deployment",
+    response_model=DeploymentResponse,
+    responses={**ADMIN_ERRORS, 409: {"description": "No usable challenger for that mode."}},
+    tags=["admin"],
+)
+def set_deployment(body: DeploymentRequest, state: StateDep, _: AdminDep) -> DeploymentResponse:
+    """Set single, shadow or canary (with its share); recorded in the registry for every worker."""
+    lineup = state.set_deployment(body.mode, body.canary_share)
+    return deployment_view(lineup, state.comparison.verdict())

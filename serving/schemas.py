@@ -7,9 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skewless.settings import DeploymentMode
+
 __all__ = [
+    "ArmFigures",
     "BatchRequest",
     "BatchResponse",
+    "DeploymentRequest",
+    "DeploymentResponse",
     "HealthResponse",
     "ModelInfoResponse",
     "PredictRequest",
@@ -76,6 +81,47 @@ class ModelInfoResponse(BaseModel):
 
 
 class ReloadResponse(BaseModel):
-    changed: bool
-    from_version: int
-    to_version: int
+    changed: bool = Field(description="Whether the lineup changed.")
+    from_version: int = Field(description="Champion version before.")
+    to_version: int = Field(description="Champion version after.")
+    challenger_version: int | None
+    mode: DeploymentMode = Field(description="Deployment mode in force after the reload.")
+
+
+class DeploymentRequest(BaseModel):
+    """How the champion and the challenger share traffic (recorded in the registry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: DeploymentMode
+    canary_share: float = Field(
+        default=0.1, ge=0, le=1, allow_inf_nan=False, description="Share of customers on the challenger."
+    )
+
+
+class ArmFigures(BaseModel):
+    """One model's recent answers in this process."""
+
+    answers: int
+    errors: int
+    error_rate: float
+    p99_ms: float | None
+    mean_score: float | None
+
+
+class DeploymentResponse(BaseModel):
+    """The deployment in force, and the live comparison of challenger and champion."""
+
+    mode: DeploymentMode = Field(description="Mode in force in this process.")
+    requested_mode: DeploymentMode = Field(description="Mode the registry (or the settings) asks for.")
+    requested_reason: str
+    note: str = Field(description="Why the mode in force differs from the requested one, if it does.")
+    canary_share: float
+    champion_version: int
+    challenger_version: int | None
+    judged: bool = Field(description="Both models have enough answers to be compared.")
+    departed: bool = Field(description="The challenger departs from the champion past the limits.")
+    reasons: list[str]
+    score_ks: float | None
+    champion: ArmFigures
+    challenger: ArmFigures

@@ -9,7 +9,6 @@ the request fields alone, with every stored input missing.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,6 @@ __all__ = ["Scored", "Scorer"]
 class Scored:
     """One scored transaction, with what the model saw."""
 
-    request_id: str
     score: float
     decision: bool
     missing: list[str]
@@ -74,7 +72,6 @@ class Scorer:
         scores = self.model.predict(self.model.encoding.encode(values))
         return [
             Scored(
-                request_id=str(uuid.uuid4()),
                 score=float(score),
                 decision=bool(score >= self.model.threshold),
                 missing=missing[i],

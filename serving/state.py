@@ -1,108 +1,112 @@
-"""Everything one API process holds: model, feature store, scorer, log and metrics."""
+"""Everything one API process holds, and what it does per request and in the background.
+
+Per request: read the lineup once, route each transaction (champion, or the
+challenger for canary customers), score, log every answer, and in shadow mode hand
+the same transactions to the challenger off the request path.
+
+In the background: poll the registry and hot-reload when an alias or the
+deployment moves (``reload_interval_s``), and in canary mode judge the challenger
+against the champion every ``canary_check_interval_s``, rolling it back when it
+departs past the limits (see :mod:`serving.canary`).
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
-import pyarrow as pa
 from feast import FeatureStore
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from feature_repo.operations import open_feature_store, read_online_features
-from serving.errors import BatchTooLargeError
+from serving.canary import Arm, CanaryLimits, CanaryVerdict, LiveComparison
+from serving.deployment import Deployment, write_canary_rollback, write_deployment
+from serving.deployment_events import DeploymentEventLog
+from serving.errors import BatchTooLargeError, DeploymentRefusedError, RegistryUnavailableError
 from serving.feature_log import ServedFeatureLog
+from serving.lineup import Active, Lineup, build_lineup, read_registry_view
+from serving.log_records import Role, log_record, log_schema
 from serving.metrics import ServingMetrics
-from serving.model_source import ServingModel, load_model
-from serving.schemas import HealthResponse, ModelInfoResponse, PredictRequest, PredictResponse
-from serving.scorer import Scored, Scorer
+from serving.schemas import HealthResponse, PredictRequest, PredictResponse
+from serving.scorer import Scored
+from serving.shadow import ShadowRunner
 from skewless.errors import OnlineStoreError
-from skewless.settings import Settings
-from skewless.tracking import CHAMPION, configure_mlflow
+from skewless.settings import DeploymentMode, Settings
+from skewless.tracking import configure_mlflow
 
-__all__ = ["Active", "ReloadResult", "ServingState", "build_state"]
+__all__ = ["ReloadResult", "ServingState", "build_state"]
 
 READINESS_CACHE_S = 1.0
-_FIXED_LOG_FIELDS = [
-    pa.field("request_id", pa.string()),
-    pa.field("served_at", pa.timestamp("us", tz="UTC")),
-    pa.field("model_name", pa.string()),
-    pa.field("model_version", pa.int64()),
-    pa.field("alias", pa.string()),
-    pa.field("score", pa.float64()),
-    pa.field("decision", pa.bool_()),
-    pa.field("degraded", pa.bool_()),
-    pa.field("missing_count", pa.int64()),
-    pa.field("customer_id", pa.int64()),
-    pa.field("merchant_id", pa.int64()),
-    pa.field("amount", pa.float64()),
-    pa.field("merchant_country", pa.string()),
-    pa.field("channel", pa.string()),
-    pa.field("transaction_time", pa.timestamp("us", tz="UTC")),
-]
-
-
-def _log_schema(model: ServingModel) -> pa.Schema:
-    features = [
-        pa.field(name, pa.string() if name in model.encoding.categories else pa.float64())
-        for name in model.encoding.features
-    ]
-    return pa.schema(_FIXED_LOG_FIELDS + features)
-
-
-@dataclass(frozen=True)
-class Active:
-    """The model being served and the scorer bound to it, swapped as one reference."""
-
-    model: ServingModel
-    scorer: Scorer
+_PROBE = {"customer_id": 0, "merchant_id": 0, "amount": 1.0, "merchant_country": "US", "channel": "online"}
 
 
 @dataclass(frozen=True)
 class ReloadResult:
-    """What a reload check found."""
+    """What a reload check found (champion versions before and after)."""
 
     changed: bool
     from_version: int
     to_version: int
+    challenger_version: int | None
+    mode: DeploymentMode
+
+
+@dataclass(frozen=True)
+class _Answer:
+    active: Active
+    result: Scored
+    role: Role
 
 
 class ServingState:
     """The API's collaborators, passed in (tests build one directly).
 
-    A request reads ``self.active`` once, so a hot reload (a new ``Active`` assigned
-    in one step) never leaves a request with a model from one version and a scorer
-    from another, and never fails a request in flight.
+    ``client`` is the MLflow client used to poll and write the registry; without one
+    the lineup is fixed (no reload, no registry writes).
     """
 
     def __init__(
-        self, settings: Settings, store: FeatureStore, model: ServingModel, metrics: ServingMetrics
+        self,
+        settings: Settings,
+        store: FeatureStore,
+        lineup: Lineup,
+        metrics: ServingMetrics,
+        client: MlflowClient | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.metrics = metrics
-        self.active = Active(model, Scorer(store, model, degraded_scoring=settings.degraded_scoring))
-        self.schema = _log_schema(model)
-        self.client: MlflowClient | None = None
-        self._reload_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
+        self.client = client
+        self.lineup = lineup
+        self.comparison = LiveComparison(CanaryLimits.from_settings(settings))
+        self.events = DeploymentEventLog(settings.layout.deployment_events)
         self.log = ServedFeatureLog(
             settings.layout.served_log_dir,
             flush_rows=settings.log_flush_rows,
             flush_seconds=settings.log_flush_seconds,
             queue_size=settings.log_queue_size,
             on_drop=metrics.log_dropped.inc,
-            schema=self.schema,
+            schema=log_schema(self._models(lineup)),
         )
+        self.shadow = ShadowRunner(settings.shadow_queue_size, on_skip=metrics.shadow_skipped.inc)
+        self._lock = threading.Lock()  # one registry change at a time
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
         self._readiness: tuple[float, bool, str | None] = (0.0, False, None)
-        metrics.model_info.labels(model.name, str(model.version), model.alias).set(1)
+        self._publish(None, lineup)
 
-    def predict(self, requests: list[PredictRequest]) -> list[PredictResponse]:
-        """Score requests, log what was served, and answer.
+    # ---- per request ---------------------------------------------------------------
+
+    def predict(self, requests: Sequence[PredictRequest]) -> list[PredictResponse]:
+        """Score requests with the model each is routed to, log every answer, and respond.
 
         Raises:
             BatchTooLargeError: more requests than ``max_batch_size``.
@@ -117,43 +121,75 @@ class ServingState:
             {**request.model_dump(), "transaction_time": request.transaction_time or now}
             for request in requests
         ]
-        active = self.active
+        ids = [str(uuid.uuid4()) for _ in rows]
+        lineup = self.lineup
+        answers = self._answer(lineup, rows)
+        responses = [
+            self._respond(row, request_id, answer, now)
+            for row, request_id, answer in zip(rows, ids, answers, strict=True)
+        ]
+        if lineup.mode is DeploymentMode.SHADOW and lineup.challenger is not None:
+            self.shadow.submit(partial(self._shadow, lineup.challenger, rows, ids, now))
+        return responses
+
+    def _answer(self, lineup: Lineup, rows: list[dict[str, Any]]) -> list[_Answer]:
+        compare = lineup.mode is not DeploymentMode.SINGLE
+        arms = [lineup.arm_of(int(row["customer_id"])) for row in rows]
+        if lineup.challenger is None or "challenger" not in arms:
+            scored = self._score(lineup.champion, "champion", rows, compare)
+            return [_Answer(lineup.champion, result, "champion") for result in scored]
+        answers: list[_Answer | None] = [None] * len(rows)
+        plan: list[tuple[Arm, Role, Active]] = [
+            ("champion", "champion", lineup.champion),
+            ("challenger", "canary", lineup.challenger),
+        ]
+        for arm, role, active in plan:
+            positions = [i for i, a in enumerate(arms) if a == arm]
+            if not positions:
+                continue
+            subset = [rows[i] for i in positions]
+            try:
+                scored = self._score(active, arm, subset, compare)
+            except OnlineStoreError:
+                raise
+            except Exception:  # a failing challenger must not fail the caller: the champion answers
+                if arm == "champion":
+                    raise
+                self.metrics.challenger_errors.inc()
+                self.comparison.record_errors("challenger", len(subset))
+                active, role = lineup.champion, "champion"
+                scored = self._score(active, "champion", subset, compare)
+            for i, result in zip(positions, scored, strict=True):
+                answers[i] = _Answer(active, result, role)
+        return [answer for answer in answers if answer is not None]
+
+    def _score(self, active: Active, arm: Arm, rows: list[dict[str, Any]], compare: bool) -> list[Scored]:
+        started = time.perf_counter()
         try:
             scored = active.scorer.score(rows)
         except OnlineStoreError:
             self.metrics.online_store_errors.inc()
             raise
-        return [
-            self._answer(active.model, row, result, now) for row, result in zip(rows, scored, strict=True)
-        ]
+        if compare:
+            per_row_ms = (time.perf_counter() - started) * 1e3 / len(rows)
+            self.comparison.record(arm, per_row_ms, [result.score for result in scored])
+        return scored
 
-    def _answer(
-        self, model: ServingModel, row: dict[str, Any], result: Scored, now: datetime
+    def _respond(
+        self, row: dict[str, Any], request_id: str, answer: _Answer, now: datetime
     ) -> PredictResponse:
+        model, result = answer.active.model, answer.result
         decision: Literal["review", "approve"] = "review" if result.decision else "approve"
-        self.metrics.score.labels(str(model.version)).observe(result.score)
+        self.metrics.score.labels(str(model.version), answer.role).observe(result.score)
+        self.metrics.routed.labels(answer.role).inc()
         self.metrics.predictions.labels(decision).inc()
         self.metrics.features_served.inc(len(result.features))
         self.metrics.features_missing.inc(len(result.missing))
         if result.degraded:
             self.metrics.degraded.inc()
-        self.log.append(
-            {
-                **row,
-                **result.features,
-                "request_id": result.request_id,
-                "served_at": now,
-                "model_name": model.name,
-                "model_version": model.version,
-                "alias": model.alias,
-                "score": result.score,
-                "decision": result.decision,
-                "degraded": result.degraded,
-                "missing_count": len(result.missing),
-            }
-        )
+        self.log.append(log_record(row, result, model, request_id, now, answer.role))
         return PredictResponse(
-            request_id=result.request_id,
+            request_id=request_id,
             fraud_probability=result.score,
             decision=decision,
             threshold=model.threshold,
@@ -164,20 +200,28 @@ class ServingState:
             degraded=result.degraded,
         )
 
+    def _shadow(self, challenger: Active, rows: list[dict[str, Any]], ids: list[str], now: datetime) -> None:
+        try:
+            scored = self._score(challenger, "challenger", rows, compare=True)
+        except Exception:  # shadow failures are counted, never raised: nobody waits on them
+            self.metrics.challenger_errors.inc()
+            self.comparison.record_errors("challenger", len(rows))
+            return
+        model = challenger.model
+        for row, request_id, result in zip(rows, ids, scored, strict=True):
+            self.metrics.score.labels(str(model.version), "shadow").observe(result.score)
+            self.metrics.routed.labels("shadow").inc()
+            self.log.append(log_record(row, result, model, request_id, now, "shadow"))
+
+    # ---- health ----------------------------------------------------------------------
+
     def readiness(self) -> HealthResponse:
         """Model loaded and online store reachable (probed at most once a second)."""
         checked_at, reachable, detail = self._readiness
         if time.monotonic() - checked_at > READINESS_CACHE_S:
-            probe = {
-                "customer_id": 0,
-                "merchant_id": 0,
-                "amount": 1.0,
-                "merchant_country": "US",
-                "channel": "online",
-                "transaction_time": datetime.now(UTC),
-            }
+            probe = {**_PROBE, "transaction_time": datetime.now(UTC)}
             try:
-                read_online_features(self.store, self.active.scorer.service, [probe])
+                read_online_features(self.store, self.lineup.champion.scorer.service, [probe])
                 reachable, detail = True, None
             except OnlineStoreError as e:
                 reachable, detail = False, str(e)
@@ -189,68 +233,190 @@ class ServingState:
             detail=detail,
         )
 
-    def model_info(self) -> ModelInfoResponse:
-        model = self.active.model
-        return ModelInfoResponse(
-            model_name=model.name,
-            model_version=model.version,
-            alias=model.alias,
-            feature_service=model.feature_service,
-            features=model.encoding.features,
-            threshold=model.threshold,
-        )
+    # ---- registry: reload, deployment, rollback --------------------------------------
+
+    def _registry(self) -> MlflowClient:
+        if self.client is None:
+            self.client = configure_mlflow(self.settings)
+        return self.client
 
     def reload(self) -> ReloadResult:
-        """Load the model the served alias points at now, if it moved; swap it in one step.
+        """Rebuild the lineup if the registry moved (an alias, the deployment, a rollback tag).
 
         Raises:
-            ModelUnavailableError: the alias no longer exists (the current model stays).
+            ModelUnavailableError: the champion alias is gone (the current lineup stays).
+            RegistryUnavailableError: the registry cannot be read.
         """
-        with self._reload_lock:
-            current = self.active.model
-            if self.client is None:
-                self.client = configure_mlflow(self.settings)
-            target = int(self.client.get_model_version_by_alias(current.name, current.alias).version)
-            if target == current.version:
-                return ReloadResult(False, current.version, current.version)
-            model = load_model(self.client, current.name, current.alias)
-            self.active = Active(
-                model, Scorer(self.store, model, degraded_scoring=self.settings.degraded_scoring)
-            )
-            self.schema = self.log.schema = _log_schema(model)
-            self.metrics.model_info.labels(current.name, str(current.version), current.alias).set(0)
-            self.metrics.model_info.labels(model.name, str(model.version), model.alias).set(1)
-            self.metrics.reloads.inc()
-            return ReloadResult(True, current.version, model.version)
-
-    def start_watching(self) -> None:
-        """Poll the registry every ``reload_interval_s`` (0 disables) and hot-reload."""
-        if self.settings.reload_interval_s <= 0:
-            return
-        self._watcher = threading.Thread(target=self._watch, name="model-watcher", daemon=True)
-        self._watcher.start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.settings.reload_interval_s):
+        with self._lock:
+            current = self.lineup
+            client = self._registry()
             try:
-                self.reload()
-            except Exception:  # a registry hiccup must not stop serving; the next poll retries
-                self.metrics.reload_errors.inc()
+                view = read_registry_view(client, self.settings)
+                lineup = (
+                    current
+                    if current.matches(view)
+                    else build_lineup(client, self.store, self.settings, view, current)
+                )
+            except MlflowException as e:
+                raise RegistryUnavailableError(f"model registry unavailable: {e}") from e
+            if lineup is not current:
+                self._swap(current, lineup, "registry changed")
+            challenger = lineup.challenger.model.version if lineup.challenger else None
+            return ReloadResult(
+                lineup is not current,
+                current.champion.model.version,
+                lineup.champion.model.version,
+                challenger,
+                lineup.mode,
+            )
+
+    def set_deployment(self, mode: DeploymentMode, canary_share: float) -> Lineup:
+        """Record a deployment in the registry (every worker follows) and apply it here now.
+
+        Raises:
+            DeploymentRefusedError: shadow or canary without a usable challenger.
+            RegistryUnavailableError: the registry cannot be written.
+        """
+        with self._lock:
+            client = self._registry()
+            current = self.lineup
+            try:
+                view = read_registry_view(client, self.settings)
+                if mode is not DeploymentMode.SINGLE and view.challenger_version is None:
+                    raise DeploymentRefusedError(f"{mode.value} needs a challenger, and none is registered")
+                if mode is DeploymentMode.CANARY and view.challenger_rolled_back is not None:
+                    raise DeploymentRefusedError(
+                        f"challenger v{view.challenger_version} was rolled back from canary "
+                        f"({view.challenger_rolled_back}); register a new challenger first"
+                    )
+                requested = Deployment(mode, canary_share, "set by an admin")
+                write_deployment(client, self.settings.model_name, requested)
+                view = replace(view, requested=requested)
+                lineup = build_lineup(client, self.store, self.settings, view, current)
+            except MlflowException as e:
+                raise RegistryUnavailableError(f"model registry unavailable: {e}") from e
+            self._swap(current, lineup, "set by an admin")
+            return lineup
+
+    def check_canary(self) -> CanaryVerdict:
+        """Judge the challenger now; roll the canary back if it departed."""
+        lineup = self.lineup
+        verdict = self.comparison.verdict()
+        if verdict.score_ks is not None:
+            self.metrics.canary_score_ks.set(verdict.score_ks)
+        if lineup.mode is DeploymentMode.CANARY and verdict.departed:
+            self._roll_back_canary(lineup, verdict)
+        return verdict
+
+    def _roll_back_canary(self, lineup: Lineup, verdict: CanaryVerdict) -> None:
+        with self._lock:
+            if self.lineup is not lineup or lineup.challenger is None:
+                return  # the lineup changed meanwhile; the new one is judged afresh
+            version = lineup.challenger.model.version
+            reason = f"automatic canary rollback of v{version}: {'; '.join(verdict.reasons)}"
+            requested = Deployment(DeploymentMode.SINGLE, lineup.requested.canary_share, reason)
+            self._swap(lineup, replace(lineup, requested=requested, mode=DeploymentMode.SINGLE), reason)
+            self.metrics.canary_rollbacks.inc()
+            self.events.append(
+                "canary_rollback",
+                logging.WARNING,
+                model=lineup.champion.model.name,
+                challenger_version=version,
+                champion_version=lineup.champion.model.version,
+                reasons=verdict.reasons,
+                figures=verdict.figures(),
+            )
+            try:  # every worker and every restart follows the registry
+                client = self._registry()
+                write_canary_rollback(client, self.settings.model_name, version, verdict.reasons,
+                                      verdict.figures())  # fmt: skip
+                write_deployment(client, self.settings.model_name, requested)
+            except MlflowException as e:
+                self.events.append("registry_write_failed", logging.ERROR, error=str(e))
+
+    def _swap(self, before: Lineup, after: Lineup, why: str) -> None:
+        self.lineup = after
+        self.log.schema = log_schema(self._models(after))
+        challengers = (before.challenger, after.challenger)
+        if before.mode is not after.mode or (
+            (challengers[0].model.version if challengers[0] else None)
+            != (challengers[1].model.version if challengers[1] else None)
+        ):
+            self.comparison.reset()
+        if before.champion.model.version != after.champion.model.version:
+            self.metrics.reloads.inc()
+        self._publish(before, after)
+        self.events.append(
+            "deployment",
+            why=why,
+            mode=after.mode.value,
+            requested=after.requested.mode.value,
+            canary_share=after.requested.canary_share,
+            champion_version=after.champion.model.version,
+            challenger_version=after.challenger.model.version if after.challenger else None,
+            note=after.note,
+        )
+
+    def _publish(self, before: Lineup | None, after: Lineup) -> None:
+        if before is not None:
+            for active in filter(None, (before.champion, before.challenger)):
+                model = active.model
+                self.metrics.model_info.labels(model.name, str(model.version), model.alias).set(0)
+        for active in filter(None, (after.champion, after.challenger)):
+            model = active.model
+            self.metrics.model_info.labels(model.name, str(model.version), model.alias).set(1)
+        for mode in DeploymentMode:
+            self.metrics.deployment_mode.labels(mode.value).set(1 if mode is after.mode else 0)
+        canary = after.mode is DeploymentMode.CANARY
+        self.metrics.canary_share.set(after.requested.canary_share if canary else 0.0)
+
+    @staticmethod
+    def _models(lineup: Lineup) -> list[Any]:
+        return [active.model for active in (lineup.champion, lineup.challenger) if active is not None]
+
+    # ---- background work -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the log writer, the registry watcher and the canary guard."""
+        self.log.start()
+        if self.settings.reload_interval_s > 0:
+            self._every(self.settings.reload_interval_s, self._poll_registry, "model-watcher")
+        self._every(self.settings.canary_check_interval_s, self.check_canary, "canary-guard")
+
+    def _every(self, interval_s: float, task: Callable[[], object], name: str) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                task()
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _poll_registry(self) -> None:
+        try:
+            self.reload()
+        except Exception:  # a registry hiccup must not stop serving; the next poll retries
+            self.metrics.reload_errors.inc()
 
     def close(self) -> None:
-        """Stop watching the registry and flush the served-feature log."""
+        """Stop the background threads, finish shadow work, and flush the served-feature log."""
         self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.shadow.close()
         self.log.close()
 
 
 def build_state(settings: Settings) -> ServingState:
-    """Load the champion and open the feature store of ``settings.profile``."""
+    """Load the lineup the registry describes and open the feature store of ``settings.profile``.
+
+    Raises:
+        ModelUnavailableError: there is no champion.
+    """
     client = configure_mlflow(settings)
-    model = load_model(client, settings.model_name, CHAMPION)
-    state = ServingState(settings, open_feature_store(settings), model, ServingMetrics())
-    state.client = client
-    state.log.start()
-    state.start_watching()
+    store = open_feature_store(settings)
+    view = read_registry_view(client, settings)
+    lineup = build_lineup(client, store, settings, view)
+    state = ServingState(settings, store, lineup, ServingMetrics(), client)
+    state.start()
     return state

@@ -10,6 +10,7 @@ the only place the folder structure is written down::
       training_sets/  point-in-time training sets, named by content hash
       reports/        evaluation reports (JSON + HTML)
       served/         the API's served-feature log, partitioned by date
+      deployments/    events.jsonl: deployment changes and automatic canary rollbacks
       registry.db     Feast file registry (embedded profile)
       online_store.db Feast SQLite online store (embedded profile)
       mlflow.db, mlartifacts/   MLflow tracking + model registry (embedded profile)
@@ -82,6 +83,11 @@ class DataLayout:
     def served_log_dir(self) -> Path:
         """The API's served-feature log: ``date=YYYY-MM-DD/part-*.parquet``."""
         return self.root / "served"
+
+    @property
+    def deployment_events(self) -> Path:
+        """Deployment changes and canary rollbacks, one JSON object a line."""
+        return self.root / "deployments" / "events.jsonl"
 
     @property
     def mlflow_db(self) -> Path:

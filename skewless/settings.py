@@ -15,7 +15,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skewless.layout import DataLayout
 
-__all__ = ["Profile", "Settings"]
+__all__ = ["DeploymentMode", "Profile", "Settings"]
+
+
+class DeploymentMode(StrEnum):
+    """How the API uses a challenger next to the champion."""
+
+    SINGLE = "single"  # the champion answers everything
+    SHADOW = "shadow"  # the challenger also scores every request, off the request path; not returned
+    CANARY = "canary"  # a share of customers (sticky by id hash) is answered by the challenger
 
 
 class Profile(StrEnum):
@@ -67,6 +75,39 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the API checks whether the champion alias moved (0: never).",
     )
+    deployment_mode: DeploymentMode = Field(
+        default=DeploymentMode.SINGLE,
+        description="single, shadow or canary, until an admin sets it in the registry (which wins).",
+    )
+    canary_share: float = Field(
+        default=0.1, ge=0, le=1, description="Share of customers served by the challenger in canary mode."
+    )
+    canary_min_requests: int = Field(
+        default=200, gt=0, description="Challenger answers needed before the canary is judged."
+    )
+    canary_window: int = Field(
+        default=2_000, gt=0, description="Most recent answers per model that the canary is judged on."
+    )
+    canary_max_error_rate_increase: float = Field(
+        default=0.02, ge=0, le=1, description="Roll back when the challenger's error rate exceeds the "
+        "champion's by more than this.",
+    )  # fmt: skip
+    canary_max_latency_ratio: float = Field(
+        default=2.0, gt=0, description="Roll back when the challenger's p99 scoring latency exceeds "
+        "this multiple of the champion's (plus canary_latency_slack_ms).",
+    )  # fmt: skip
+    canary_latency_slack_ms: float = Field(
+        default=2.0, ge=0, description="Absolute slack on the latency limit, so sub-ms noise never fires."
+    )
+    canary_max_score_ks: float = Field(
+        default=0.3, gt=0, le=1, description="Roll back when the two-sample KS distance between the "
+        "challenger's and the champion's scores exceeds this.",
+    )  # fmt: skip
+    canary_check_interval_s: float = Field(default=1.0, gt=0, description="How often the canary is judged.")
+    shadow_queue_size: int = Field(
+        default=1_000, gt=0, description="Shadow scoring backlog; past it requests are not shadowed "
+        "(counted).",
+    )  # fmt: skip
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for the API's admin endpoints; unset disables them."
     )

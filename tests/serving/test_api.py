@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from serving.replay import request_body
 from skewless.model_input import FeatureEncoding
+from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, ServedWorkspace, served_log, start_api, stop_api
 
 pytestmark = pytest.mark.integration
-
-
-def call(api: LiveApi, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        f"{api.url}{path}", data=data, method=method, headers={"content-type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-            status = response.status
-            kind = response.headers.get("content-type", "")
-    except urllib.error.HTTPError as error:
-        raw, status, kind = error.read(), error.code, error.headers.get("content-type", "")
-    return status, json.loads(raw) if "json" in kind else raw.decode()
-
-
-def transaction(row: pd.Series, **changes: Any) -> dict[str, Any]:
-    """The /predict body of a training-set row, with ``changes`` applied."""
-    return request_body(row) | changes
 
 
 def test_predict_answers_with_score_decision_and_model(api: LiveApi, served: ServedWorkspace) -> None:

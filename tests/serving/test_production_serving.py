@@ -19,8 +19,8 @@ from skewless.settings import Profile, Settings
 from tests.conftest import QUIET
 from tests.factories import make_workspace
 from tests.servers import free_port, mlflow_server, postgres_database, start_redis_server
+from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, start_api, stop_api
-from tests.serving.test_api import call, transaction
 from tests.training.conftest import prepare_world
 from training.config import TrainingConfig
 from training.job import train_and_register

@@ -13,8 +13,8 @@ import urllib.request
 import pytest
 
 from tests.conftest import QUIET
+from tests.serving.client import call, transaction
 from tests.serving.conftest import ServedWorkspace, start_api, stop_api
-from tests.serving.test_api import call, transaction
 from training.config import TrainingConfig
 from training.job import train_and_register
 from training.registry import promote

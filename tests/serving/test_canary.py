@@ -1,0 +1,88 @@
+"""The canary's rollback rule and sticky assignment, on our own logic alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from serving.canary import CanaryLimits, LiveComparison
+from serving.deployment import canary_point
+
+LIMITS = CanaryLimits(min_requests=200, window=1_000)
+
+
+def fill(comparison: LiveComparison, champion: np.ndarray, challenger: np.ndarray, slow: float = 1.0) -> None:
+    for score in champion:
+        comparison.record("champion", 0.5, [float(score)])
+    for score in challenger:
+        comparison.record("challenger", 0.5 * slow, [float(score)])
+
+
+def fraud_like_scores(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.beta(0.3, 12.0, size=n)
+
+
+def test_not_judged_until_both_models_have_enough_answers() -> None:
+    comparison = LiveComparison(LIMITS)
+    rng = np.random.default_rng(0)
+    fill(comparison, fraud_like_scores(rng, 500), np.full(199, 0.5))
+    verdict = comparison.verdict()
+    assert not verdict.judged and not verdict.departed and verdict.challenger.answers == 199
+
+
+def test_a_healthy_challenger_on_the_same_population_is_kept() -> None:
+    comparison = LiveComparison(LIMITS)
+    rng = np.random.default_rng(1)
+    fill(comparison, fraud_like_scores(rng, 1_000), fraud_like_scores(rng, 1_000) * 1.05)
+    verdict = comparison.verdict()
+    assert verdict.judged and not verdict.departed, verdict.reasons
+    assert verdict.score_ks is not None and verdict.score_ks < 0.1
+
+
+def test_a_constant_challenger_departs_on_its_score_distribution() -> None:
+    comparison = LiveComparison(LIMITS)
+    rng = np.random.default_rng(2)
+    fill(comparison, fraud_like_scores(rng, 1_000), np.full(300, 0.015))
+    verdict = comparison.verdict()
+    assert verdict.departed and len(verdict.reasons) == 1 and "KS distance" in verdict.reasons[0]
+
+
+def test_errors_and_latency_each_make_the_challenger_depart() -> None:
+    rng = np.random.default_rng(3)
+    failing = LiveComparison(LIMITS)
+    fill(failing, fraud_like_scores(rng, 500), fraud_like_scores(rng, 300))
+    failing.record_errors("challenger", 20)
+    verdict = failing.verdict()
+    assert verdict.departed and verdict.challenger.errors == 20
+    assert any("error rate" in reason for reason in verdict.reasons)
+    slow = LiveComparison(LIMITS)
+    fill(slow, fraud_like_scores(rng, 500), fraud_like_scores(rng, 300), slow=20.0)
+    verdict = slow.verdict()
+    assert [reason for reason in verdict.reasons if "latency" in reason] == verdict.reasons != []
+
+
+def test_reset_forgets_both_windows() -> None:
+    comparison = LiveComparison(LIMITS)
+    rng = np.random.default_rng(4)
+    fill(comparison, fraud_like_scores(rng, 300), np.full(300, 0.5))
+    assert comparison.verdict().departed
+    comparison.reset()
+    verdict = comparison.verdict()
+    assert not verdict.judged and verdict.champion.answers == verdict.challenger.answers == 0
+
+
+def test_canary_points_are_uniform_and_sticky() -> None:
+    points = np.array([canary_point(customer) for customer in range(1, 20_001)])
+    assert ((points >= 0) & (points < 1)).all()
+    for share in (0.05, 0.3, 0.7):
+        assert abs((points < share).mean() - share) < 0.015
+    # The same customer gets the same point in every call (and every process: no salted hash).
+    assert canary_point(1_234) == canary_point(1_234)
+    # Raising the share keeps everyone already on the challenger there.
+    assert set(np.flatnonzero(points < 0.1)) <= set(np.flatnonzero(points < 0.2))
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_share_bounds_send_nobody_or_everybody(share: float) -> None:
+    points = np.array([canary_point(customer) for customer in range(1, 2_001)])
+    assert (points < share).mean() == share
