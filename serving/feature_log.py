@@ -5,13 +5,16 @@ time go on a bounded in-memory queue. The request thread never waits on the disk
 A writer thread appends them in batches (``log_flush_rows`` rows or every
 ``log_flush_seconds``) to ``served/date=YYYY-MM-DD/part-*.parquet``. Each file is
 written under a temporary name and renamed, so a reader never sees half a file.
-When the queue is full, the record is dropped and counted. ``close`` drains the
-queue and flushes, which the API does on shutdown, SIGTERM included.
+When the queue is full, the record is dropped and counted. A batch that cannot be
+written (a full disk, say) is counted and reported, and the writer goes on with the
+next one. ``close`` drains the queue and flushes, which the API does on shutdown,
+SIGTERM included.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import queue
 import threading
@@ -28,6 +31,7 @@ from skewless.atomic import write_parquet_atomic
 __all__ = ["ServedFeatureLog"]
 
 _STOP = object()
+logger = logging.getLogger("skewless.serving")
 
 
 class ServedFeatureLog:
@@ -41,6 +45,7 @@ class ServedFeatureLog:
         queue_size: int,
         on_drop: Callable[[], None] | None = None,
         schema: pa.Schema | None = None,
+        on_write_error: Callable[[int], None] | None = None,
     ) -> None:
         self.folder = folder
         self.schema = schema
@@ -48,10 +53,12 @@ class ServedFeatureLog:
         self.flush_seconds = flush_seconds
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._on_drop = on_drop
+        self._on_write_error = on_write_error
         self._sequence = itertools.count()
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.written = 0
+        self.failed = 0
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -86,14 +93,25 @@ class ServedFeatureLog:
             except queue.Empty:
                 item = None
             if item is _STOP:
-                self._flush(pending)
+                self._write(pending)
                 return
             if item is not None:
                 pending.append(item)
             if len(pending) >= self.flush_rows or time.monotonic() >= deadline:
-                self._flush(pending)
+                self._write(pending)
                 pending = []
                 deadline = time.monotonic() + self.flush_seconds
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
+        try:
+            self._flush(records)
+        except Exception as e:  # one bad batch must not stop the writer: count it, report it, go on
+            self.failed += len(records)
+            if self._on_write_error is not None:
+                self._on_write_error(len(records))
+            logger.error(
+                "served-feature log: %d records not written: %s: %s", len(records), type(e).__name__, e
+            )
 
     def _flush(self, records: list[dict[str, Any]]) -> None:
         by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)

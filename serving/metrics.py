@@ -51,6 +51,10 @@ class ServingMetrics:
             "skewless_served_log_dropped_total", "Served-feature log records dropped (queue full).",
             registry=self.registry,
         )  # fmt: skip
+        self.log_write_errors = Counter(
+            "skewless_served_log_write_errors_total", "Served-feature log records that failed to be written.",
+            registry=self.registry,
+        )  # fmt: skip
         self.reloads = Counter(
             "skewless_model_reloads_total", "Hot reloads of the served model.", registry=self.registry
         )

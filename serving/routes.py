@@ -14,6 +14,7 @@ from serving.schemas import (
     BatchResponse,
     DeploymentRequest,
     DeploymentResponse,
+    ErrorResponse,
     HealthResponse,
     ModelInfoResponse,
     PredictRequest,
@@ -25,15 +26,23 @@ from serving.views import deployment_view, model_view
 __all__ = ["router"]
 
 router = APIRouter()
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {400: _error("The body is not parseable JSON.")}
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or wrong token."},
-    403: {"description": "Admin disabled (no SKEWLESS_ADMIN_TOKEN)."},
-    503: {"description": "The model registry is unavailable."},
+    401: _error("Missing or wrong token."),
+    403: _error("Admin disabled (no SKEWLESS_ADMIN_TOKEN)."),
+    503: _error("The model registry is unavailable."),
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"description": "Batch larger than the configured limit."},
+    **BODY_ERRORS,
+    413: _error("Batch larger than the configured limit."),
     422: {"description": "Malformed or out-of-range input; the field is named."},
-    503: {"description": "Online store or model unavailable; the reason is given."},
+    503: _error("Online store or model unavailable; the reason is given."),
 }
 
 
@@ -104,7 +113,7 @@ def reload_model(state: StateDep, _: AdminDep) -> ReloadResponse:
 @router.put(
     "/admin/deployment",
     response_model=DeploymentResponse,
-    responses={**ADMIN_ERRORS, 409: {"description": "No usable challenger for that mode."}},
+    responses={**ADMIN_ERRORS, **BODY_ERRORS, 409: _error("No usable challenger for that mode.")},
     tags=["admin"],
 )
 def set_deployment(body: DeploymentRequest, state: StateDep, _: AdminDep) -> DeploymentResponse:

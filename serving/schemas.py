@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from skewless.settings import DeploymentMode
 
@@ -15,12 +14,19 @@ __all__ = [
     "BatchResponse",
     "DeploymentRequest",
     "DeploymentResponse",
+    "ErrorResponse",
     "HealthResponse",
     "ModelInfoResponse",
     "PredictRequest",
     "PredictResponse",
     "ReloadResponse",
 ]
+
+
+class ErrorResponse(BaseModel):
+    """Any refused request except validation (422): one line saying why."""
+
+    detail: str
 
 
 class PredictRequest(BaseModel):
@@ -33,8 +39,8 @@ class PredictRequest(BaseModel):
     amount: float = Field(gt=0, le=1_000_000, allow_inf_nan=False, description="Amount in account currency.")
     merchant_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR.")
     channel: Literal["in_store", "contactless", "online"]
-    transaction_time: datetime | None = Field(
-        default=None, description="When the transaction happened (timezone-aware); default: now."
+    transaction_time: AwareDatetime | None = Field(
+        default=None, description="When the transaction happened, with its UTC offset; default: now."
     )
 
 

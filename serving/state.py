@@ -95,6 +95,7 @@ class ServingState:
             queue_size=settings.log_queue_size,
             on_drop=metrics.log_dropped.inc,
             schema=log_schema(self._models(lineup)),
+            on_write_error=metrics.log_write_errors.inc,
         )
         self.shadow = ShadowRunner(settings.shadow_queue_size, on_skip=metrics.shadow_skipped.inc)
         self._lock = threading.Lock()  # one registry change at a time

@@ -61,6 +61,7 @@ def test_unknown_customer_is_scored_with_missing_features(api: LiveApi, served: 
         ({"channel": "fax"}, "channel"),
         ({"customer_id": "abc"}, "customer_id"),
         ({"surprise": 1}, "surprise"),
+        ({"transaction_time": "2026-01-01T00:00:00"}, "transaction_time"),  # no UTC offset
     ],
 )
 def test_bad_input_is_422_naming_the_field(
