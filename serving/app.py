@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from serving.latency import LatencyMiddleware
+from serving.metrics import ServingMetrics
 from serving.routes import router
 from serving.state import ServingState, build_state
 from skewless import __version__
@@ -38,20 +39,11 @@ def create_app(settings: Settings, state: ServingState | None = None) -> FastAPI
     )
     app.include_router(router)
 
-    @app.middleware("http")
-    async def record_latency(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        endpoint = getattr(route, "path", "unmatched")
-        serving: ServingState | None = getattr(request.app.state, "serving", None)
-        if serving is not None:
-            serving.metrics.request_latency.labels(endpoint, str(response.status_code)).observe(
-                time.perf_counter() - started
-            )
-        return response
+    def current_metrics() -> ServingMetrics | None:
+        serving: ServingState | None = getattr(app.state, "serving", None)
+        return serving.metrics if serving is not None else None
+
+    app.add_middleware(LatencyMiddleware, metrics=current_metrics)
 
     @app.exception_handler(SkewlessError)
     async def domain_error(request: Request, error: SkewlessError) -> JSONResponse:

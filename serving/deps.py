@@ -12,7 +12,8 @@ from serving.state import ServingState
 __all__ = ["AdminDep", "StateDep"]
 
 
-def get_state(request: Request) -> ServingState:
+async def get_state(request: Request) -> ServingState:
+    """The process's serving state (async: FastAPI runs sync dependencies on its thread pool)."""
     state: ServingState = request.app.state.serving
     return state
 
@@ -20,7 +21,7 @@ def get_state(request: Request) -> ServingState:
 StateDep = Annotated[ServingState, Depends(get_state)]
 
 
-def require_admin(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_admin(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> None:
     """Admin endpoints need ``Authorization: Bearer <SKEWLESS_ADMIN_TOKEN>``; unset token: disabled."""
     token = state.settings.admin_token
     if token is None:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from serving.deps import AdminDep, StateDep
 from serving.schemas import (
@@ -46,16 +47,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The prediction routes serialize their (already validated) response model once,
+# themselves: FastAPI would otherwise validate and encode it a second time, which
+# costs more than the model does on a batch. ``response_model`` still documents it.
+# They are ``async``: scoring is CPU-bound and short, so it runs on the event loop
+# rather than on the thread pool, where concurrent requests would only contend for
+# the GIL (measured: 4 concurrent clients got less throughput than 1).
+
+
 @router.post("/predict", response_model=PredictResponse, responses=ERRORS, tags=["prediction"])
-def predict(body: PredictRequest, state: StateDep) -> PredictResponse:
+async def predict(body: PredictRequest, state: StateDep) -> Response:
     """Score one transaction: online features of the model's feature service + the model."""
-    return state.predict([body])[0]
+    return _json(state.predict([body])[0])
 
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERRORS, tags=["prediction"])
-def predict_batch(body: BatchRequest, state: StateDep) -> BatchResponse:
+async def predict_batch(body: BatchRequest, state: StateDep) -> Response:
     """Score up to ``max_batch_size`` transactions in one call."""
-    return BatchResponse(predictions=state.predict(body.transactions))
+    return _json(BatchResponse(predictions=state.predict(body.transactions)))
+
+
+def _json(model: BaseModel) -> Response:
+    return Response(model.__pydantic_serializer__.to_json(model), media_type="application/json")
 
 
 @router.get("/health/live", response_model=HealthResponse, tags=["health"])

@@ -12,10 +12,13 @@ departs past the limits (see :mod:`serving.canary`).
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -42,7 +45,7 @@ from skewless.errors import OnlineStoreError
 from skewless.settings import DeploymentMode, Settings
 from skewless.tracking import configure_mlflow
 
-__all__ = ["ReloadResult", "ServingState", "build_state"]
+__all__ = ["ReloadResult", "ServingState", "build_state", "freeze_heap"]
 
 READINESS_CACHE_S = 1.0
 _PROBE = {"customer_id": 0, "merchant_id": 0, "amount": 1.0, "merchant_country": "US", "channel": "online"}
@@ -122,13 +125,14 @@ class ServingState:
             {**request.model_dump(), "transaction_time": request.transaction_time or now}
             for request in requests
         ]
-        ids = [str(uuid.uuid4()) for _ in rows]
+        ids = _request_ids(len(rows))
         lineup = self.lineup
         answers = self._answer(lineup, rows)
         responses = [
             self._respond(row, request_id, answer, now)
             for row, request_id, answer in zip(rows, ids, answers, strict=True)
         ]
+        self._count(answers)
         if lineup.mode is DeploymentMode.SHADOW and lineup.challenger is not None:
             self.shadow.submit(partial(self._shadow, lineup.challenger, rows, ids, now))
         return responses
@@ -182,12 +186,6 @@ class ServingState:
         model, result = answer.active.model, answer.result
         decision: Literal["review", "approve"] = "review" if result.decision else "approve"
         self.metrics.score.labels(str(model.version), answer.role).observe(result.score)
-        self.metrics.routed.labels(answer.role).inc()
-        self.metrics.predictions.labels(decision).inc()
-        self.metrics.features_served.inc(len(result.features))
-        self.metrics.features_missing.inc(len(result.missing))
-        if result.degraded:
-            self.metrics.degraded.inc()
         self.log.append(log_record(row, result, model, request_id, now, answer.role))
         return PredictResponse(
             request_id=request_id,
@@ -201,6 +199,22 @@ class ServingState:
             degraded=result.degraded,
         )
 
+    def _count(self, answers: list[_Answer]) -> None:
+        """Counters once per call, not per row (a batch of 100 is one update each)."""
+        metrics = self.metrics
+        for role, count in Counter(answer.role for answer in answers).items():
+            metrics.routed.labels(role).inc(count)
+        reviews = sum(answer.result.decision for answer in answers)
+        if reviews:
+            metrics.predictions.labels("review").inc(reviews)
+        if len(answers) > reviews:
+            metrics.predictions.labels("approve").inc(len(answers) - reviews)
+        metrics.features_served.inc(sum(len(answer.result.features) for answer in answers))
+        metrics.features_missing.inc(sum(len(answer.result.missing) for answer in answers))
+        degraded = sum(answer.result.degraded for answer in answers)
+        if degraded:
+            metrics.degraded.inc(degraded)
+
     def _shadow(self, challenger: Active, rows: list[dict[str, Any]], ids: list[str], now: datetime) -> None:
         try:
             scored = self._score(challenger, "challenger", rows, compare=True)
@@ -209,9 +223,9 @@ class ServingState:
             self.comparison.record_errors("challenger", len(rows))
             return
         model = challenger.model
+        self.metrics.routed.labels("shadow").inc(len(scored))
         for row, request_id, result in zip(rows, ids, scored, strict=True):
             self.metrics.score.labels(str(model.version), "shadow").observe(result.score)
-            self.metrics.routed.labels("shadow").inc()
             self.log.append(log_record(row, result, model, request_id, now, "shadow"))
 
     # ---- health ----------------------------------------------------------------------
@@ -346,6 +360,7 @@ class ServingState:
             self.comparison.reset()
         if before.champion.model.version != after.champion.model.version:
             self.metrics.reloads.inc()
+        freeze_heap(collect=False)
         self._publish(before, after)
         self.events.append(
             "deployment",
@@ -408,6 +423,26 @@ class ServingState:
         self.log.close()
 
 
+def freeze_heap(collect: bool = True) -> None:
+    """Put every object alive now out of the garbage collector's reach (``gc.freeze``).
+
+    Feast, MLflow and the models leave about 400,000 tracked objects, and a full
+    collection walks them all: about 230 ms during which no request is answered,
+    which was the API's p99. Frozen, they are never walked again (a collection then
+    takes microseconds). At start-up the heap is collected first; after a hot reload
+    it is only frozen, so that a reload pauses no request.
+    """
+    if collect:
+        gc.collect()
+    gc.freeze()
+
+
+def _request_ids(count: int) -> list[str]:
+    """Random (version 4) UUIDs, drawn from the OS in one call rather than one per id."""
+    entropy = os.urandom(16 * count)
+    return [str(uuid.UUID(bytes=entropy[16 * i : 16 * i + 16], version=4)) for i in range(count)]
+
+
 def build_state(settings: Settings) -> ServingState:
     """Load the lineup the registry describes and open the feature store of ``settings.profile``.
 
@@ -420,4 +455,5 @@ def build_state(settings: Settings) -> ServingState:
     lineup = build_lineup(client, store, settings, view)
     state = ServingState(settings, store, lineup, ServingMetrics(), client)
     state.start()
+    freeze_heap()
     return state

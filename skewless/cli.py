@@ -7,9 +7,7 @@ non-zero exit code; no traceback reaches the user.
 from __future__ import annotations
 
 import json
-import logging
 import sys
-import warnings
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from pydantic import ValidationError
 from skewless.contract import FEATURE_SERVICE_V1
 from skewless.errors import SkewlessError
 from skewless.progress import Progress
+from skewless.quiet import quiet_third_party_warnings
 from skewless.settings import Profile, Settings
 
 if TYPE_CHECKING:
@@ -357,28 +356,9 @@ def run_command(
     typer.echo(f"Explore runs and models: mlflow ui --backend-store-uri {settings.tracking_uri}")
 
 
-def _quiet_third_party_warnings() -> None:
-    """ibis/Feast deprecation notices and Feast's ODFV notice are not the user's concern.
-
-    Feast's modules call ``warnings.simplefilter`` when imported, which would override
-    filters set before; so Feast is imported first.
-    """
-    import feast  # noqa: F401
-    import feast.feature_store  # noqa: F401
-    import feast.on_demand_feature_view  # noqa: F401
-
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", message="On demand feature view is an experimental feature")
-    warnings.filterwarnings("ignore", module="sqlalchemy")
-    warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
 def main() -> None:
     """Entry point: run the app and turn our errors into one line and an exit code."""
-    _quiet_third_party_warnings()
+    quiet_third_party_warnings()
     try:
         app(standalone_mode=False)
     except SkewlessError as e:

@@ -121,6 +121,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("admin_token")
+    @classmethod
+    def _blank_token_disables_admin(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty variable (compose's ${SKEWLESS_ADMIN_TOKEN:-}) must not mean "the empty token".
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
     @field_validator("root_dir")
     @classmethod
     def _absolute_root(cls, value: Path) -> Path:

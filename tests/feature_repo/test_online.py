@@ -141,3 +141,20 @@ def test_push_source_updates_the_online_store(tmp_path_factory: pytest.TempPathF
     got = _lookup(settings, row)
     assert got["txn_count_1h"] == 42
     assert got["amount_to_mean_30d"] == pytest.approx(250.0 / 125.0)  # the transform sees the pushed state
+
+
+def test_our_value_conversion_equals_feasts_to_dict(built_workspace: Settings) -> None:
+    """read_online_features converts proto values itself (faster); it must give what Feast gives."""
+    from feature_repo.operations import get_feature_service, read_online_features
+
+    store = open_feature_store(built_workspace)
+    service = get_feature_service(store, FEATURE_SERVICE_V1)
+    known = _request(built_workspace)
+    rows = [known, {**known, "customer_id": 987_654_321, "merchant_id": 987_654_321, "channel": "in_store"}]
+    ours = read_online_features(store, service, rows)
+    theirs = store.get_online_features(features=service, entity_rows=rows).to_dict()
+    assert ours.values.keys() == theirs.keys()
+    for name, column in theirs.items():
+        assert ours.values[name] == column, name
+    assert ours.missing(0, ["txn_count_7d"]) == [] and ours.missing(1, ["txn_count_7d"]) == ["txn_count_7d"]
+    assert ours.status_names("txn_count_7d") == ["PRESENT", "NOT_FOUND"]

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from feature_repo.operations import load_repo_config
 from skewless.errors import ConfigurationError
-from skewless.settings import Profile, Settings
+from skewless.settings import DeploymentMode, Profile, Settings
 from tests.factories import PROJECT_ROOT
 
 
@@ -54,3 +54,19 @@ def test_production_profile_fills_servers_from_settings() -> None:
 def test_missing_profile_yaml_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="feature store config not found"):
         load_repo_config(Settings(root_dir=tmp_path))
+
+
+def test_a_blank_admin_token_disables_admin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKEWLESS_ADMIN_TOKEN", "")
+    assert Settings().admin_token is None
+    monkeypatch.setenv("SKEWLESS_ADMIN_TOKEN", "s3cret")
+    token = Settings().admin_token
+    assert token is not None and token.get_secret_value() == "s3cret"
+
+
+def test_deployment_settings_are_validated() -> None:
+    with pytest.raises(ValidationError):
+        Settings(canary_share=1.5)
+    with pytest.raises(ValidationError):
+        Settings(deployment_mode="sideways")  # type: ignore[arg-type]
+    assert Settings(deployment_mode="canary").deployment_mode is DeploymentMode.CANARY  # type: ignore[arg-type]
