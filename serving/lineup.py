@@ -25,7 +25,7 @@ from serving.model_source import ServingModel, load_model
 from serving.scorer import Scorer
 from skewless.errors import SkewlessError
 from skewless.settings import DeploymentMode, Settings
-from skewless.tracking import CHALLENGER, CHAMPION
+from skewless.tracking import CHALLENGER, CHAMPION, alias_version
 
 __all__ = ["Active", "Lineup", "RegistryView", "build_lineup", "read_registry_view"]
 
@@ -75,13 +75,6 @@ class Lineup:
         )
 
 
-def _alias_version(client: MlflowClient, name: str, alias: str) -> int | None:
-    try:
-        return int(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
-
-
 def read_registry_view(client: MlflowClient, settings: Settings) -> RegistryView:
     """Read alias targets, the deployment tag and the challenger's rollback tag.
 
@@ -89,10 +82,10 @@ def read_registry_view(client: MlflowClient, settings: Settings) -> RegistryView
         ModelUnavailableError: the model has no champion.
     """
     name = settings.model_name
-    champion = _alias_version(client, name, CHAMPION)
+    champion = alias_version(client, name, CHAMPION)
     if champion is None:
         raise ModelUnavailableError(f"no model '{name}' with alias '{CHAMPION}' in the registry")
-    challenger = _alias_version(client, name, CHALLENGER)
+    challenger = alias_version(client, name, CHALLENGER)
     if challenger == champion:
         challenger = None
     requested = read_deployment(client, name, Deployment.from_settings(settings))

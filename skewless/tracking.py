@@ -11,6 +11,7 @@ from typing import Any
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from skewless.settings import Settings
 
@@ -20,6 +21,7 @@ __all__ = [
     "EVALUATION_SET_ARTIFACT",
     "METADATA_ARTIFACT",
     "PROFILE_ARTIFACT",
+    "alias_version",
     "configure_mlflow",
     "read_run_json",
 ]
@@ -52,3 +54,11 @@ def read_run_json(client: MlflowClient, run_id: str, artifact: str) -> dict[str,
         local = client.download_artifacts(run_id, artifact, folder)
         loaded: dict[str, Any] = json.loads(Path(local).read_text(encoding="utf-8"))
     return loaded
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> int | None:
+    """The version ``name@alias`` points at, or None when the model or the alias does not exist."""
+    try:
+        return int(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None

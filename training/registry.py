@@ -29,6 +29,7 @@ from skewless.tracking import (
     CHAMPION,
     EVALUATION_SET_ARTIFACT,
     METADATA_ARTIFACT,
+    alias_version,
     configure_mlflow,
     read_run_json,
 )
@@ -107,13 +108,6 @@ def load_registered_model(client: MlflowClient, name: str, ref: str | int) -> Re
     return RegisteredModel(name, version, str(model_version.run_id), booster, metadata)
 
 
-def _alias_version(client: MlflowClient, name: str, alias: str) -> int | None:
-    try:
-        return int(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
-
-
 def evaluation_set(client: MlflowClient, model: RegisteredModel) -> TrainingSet:
     """The validation and holdout rows a version was evaluated on, as a training set."""
     with tempfile.TemporaryDirectory() as folder:
@@ -189,7 +183,7 @@ def promote(
     client = configure_mlflow(settings)
     name = config.model_name
     candidate = load_registered_model(client, name, version if version is not None else CHALLENGER)
-    champion_version = _alias_version(client, name, CHAMPION)
+    champion_version = alias_version(client, name, CHAMPION)
     if champion_version == candidate.version:
         return GateDecision(
             False, candidate.version, champion_version, ["this version is already the champion"]
@@ -224,7 +218,7 @@ def promote(
             name, str(candidate.version), PREVIOUS_CHAMPION_TAG, str(champion_version or "")
         )
         client.set_registered_model_alias(name, CHAMPION, str(candidate.version))
-        if _alias_version(client, name, CHALLENGER) == candidate.version:
+        if alias_version(client, name, CHALLENGER) == candidate.version:
             client.delete_registered_model_alias(name, CHALLENGER)
     return decision
 
@@ -237,7 +231,7 @@ def rollback(settings: Settings, config: TrainingConfig) -> tuple[int, int]:
     """
     client = configure_mlflow(settings)
     name = config.model_name
-    current = _alias_version(client, name, CHAMPION)
+    current = alias_version(client, name, CHAMPION)
     if current is None:
         raise PromotionRefused(f"model '{name}' has no champion to roll back")
     previous = client.get_model_version(name, str(current)).tags.get(PREVIOUS_CHAMPION_TAG, "")
