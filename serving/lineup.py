@@ -94,7 +94,10 @@ def read_registry_view(client: MlflowClient, settings: Settings) -> RegistryView
 
 
 def _activate(store: FeatureStore, model: ServingModel, settings: Settings) -> Active:
-    return Active(model, Scorer(store, model, degraded_scoring=settings.degraded_scoring))
+    """A model with its scorer, warmed up before it serves anyone."""
+    scorer = Scorer(store, model, degraded_scoring=settings.degraded_scoring)
+    scorer.warm_up()
+    return Active(model, scorer)
 
 
 def build_lineup(

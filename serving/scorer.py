@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from feast import FeatureStore
@@ -20,7 +21,16 @@ from serving.model_source import ServingModel
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import OnlineStoreError
 
-__all__ = ["Scored", "Scorer"]
+__all__ = ["WARM_UP_ROW", "Scored", "Scorer"]
+
+# A transaction of nobody: entity ids no simulation issues, valid request fields.
+WARM_UP_ROW: dict[str, Any] = {
+    "customer_id": 0,
+    "merchant_id": 0,
+    "amount": 1.0,
+    "merchant_country": "US",
+    "channel": "online",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,21 @@ class Scorer:
         self.degraded_scoring = degraded_scoring
         # Resolved once: Feast caches its request plan per service object.
         self.service = get_feature_service(store, model.feature_service)
+
+    def warm_up(self) -> bool:
+        """Score one probe transaction so the first real request is not the slow one.
+
+        Feast builds its request plan on the first call per service object (about
+        10-25 ms); a model swapped in cold would show that on its first requests, and
+        a canary would be judged on it. False when the online store is down (the
+        first real request then pays it).
+        """
+        probe = {**WARM_UP_ROW, "transaction_time": datetime.now(UTC)}
+        try:
+            self.score([probe])
+        except OnlineStoreError:
+            return False
+        return True
 
     def score(self, rows: Sequence[Mapping[str, Any]]) -> list[Scored]:
         """Score ``rows`` (entity keys + request fields).

@@ -39,7 +39,7 @@ from serving.lineup import Active, Lineup, build_lineup, read_registry_view
 from serving.log_records import Role, log_record, log_schema
 from serving.metrics import ServingMetrics
 from serving.schemas import HealthResponse, PredictRequest, PredictResponse
-from serving.scorer import Scored
+from serving.scorer import WARM_UP_ROW, Scored
 from serving.shadow import ShadowRunner
 from skewless.errors import OnlineStoreError
 from skewless.settings import DeploymentMode, Settings
@@ -48,7 +48,6 @@ from skewless.tracking import configure_mlflow
 __all__ = ["ReloadResult", "ServingState", "build_state", "freeze_heap"]
 
 READINESS_CACHE_S = 1.0
-_PROBE = {"customer_id": 0, "merchant_id": 0, "amount": 1.0, "merchant_country": "US", "channel": "online"}
 
 
 @dataclass(frozen=True)
@@ -234,7 +233,7 @@ class ServingState:
         """Model loaded and online store reachable (probed at most once a second)."""
         checked_at, reachable, detail = self._readiness
         if time.monotonic() - checked_at > READINESS_CACHE_S:
-            probe = {**_PROBE, "transaction_time": datetime.now(UTC)}
+            probe = {**WARM_UP_ROW, "transaction_time": datetime.now(UTC)}
             try:
                 read_online_features(self.store, self.lineup.champion.scorer.service, [probe])
                 reachable, detail = True, None
