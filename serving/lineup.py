@@ -19,10 +19,10 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from serving.canary import Arm
-from serving.deployment import Deployment, canary_point, read_canary_rollback, read_deployment
 from serving.errors import ModelUnavailableError
 from serving.model_source import ServingModel, load_model
 from serving.scorer import Scorer
+from skewless.deployment import Deployment, canary_point, read_canary_rollback, read_deployment
 from skewless.errors import SkewlessError
 from skewless.settings import DeploymentMode, Settings
 from skewless.tracking import CHALLENGER, CHAMPION, alias_version

@@ -1,6 +1,7 @@
 """The served-feature log's columns and records.
 
-One row per model answer: the request fields, the features that model saw, its
+One row per model answer: the request fields (with the caller's
+``transaction_id``, which labels are joined on), the features that model saw, its
 score and version, the request id, the time, and its ``role``:
 
 - ``champion``: the champion answered the caller;
@@ -47,6 +48,7 @@ FIXED_FIELDS = [
     pa.field("merchant_country", pa.string()),
     pa.field("channel", pa.string()),
     pa.field("transaction_time", pa.timestamp("us", tz="UTC")),
+    pa.field("transaction_id", pa.string()),
 ]
 
 

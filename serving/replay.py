@@ -28,7 +28,7 @@ class ReplayResult:
 
 def request_body(row: Mapping[str, Any], at: datetime | None = None) -> dict[str, Any]:
     """The /predict JSON body of a simulated transaction (sent at ``at``, or at its own time)."""
-    return {
+    body: dict[str, Any] = {
         "customer_id": int(row["customer_id"]),
         "merchant_id": int(row["merchant_id"]),
         "amount": float(row["amount"]),
@@ -36,6 +36,9 @@ def request_body(row: Mapping[str, Any], at: datetime | None = None) -> dict[str
         "channel": str(row["channel"]),
         "transaction_time": pd.Timestamp(at or row["transaction_time"]).isoformat(),
     }
+    if row.get("transaction_id") is not None:
+        body["transaction_id"] = str(row["transaction_id"])
+    return body
 
 
 def replay_transactions(url: str, transactions: pd.DataFrame, at: datetime | None = None) -> ReplayResult:

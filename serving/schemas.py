@@ -42,6 +42,12 @@ class PredictRequest(BaseModel):
     transaction_time: AwareDatetime | None = Field(
         default=None, description="When the transaction happened, with its UTC offset; default: now."
     )
+    transaction_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The payment's own id, logged so that labels (chargebacks) can be joined later.",
+    )
 
 
 class PredictResponse(BaseModel):

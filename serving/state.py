@@ -31,7 +31,6 @@ from mlflow.exceptions import MlflowException
 
 from feature_repo.operations import open_feature_store, read_online_features
 from serving.canary import Arm, CanaryLimits, CanaryVerdict, LiveComparison
-from serving.deployment import Deployment, write_canary_rollback, write_deployment
 from serving.deployment_events import DeploymentEventLog
 from serving.errors import BatchTooLargeError, DeploymentRefusedError, RegistryUnavailableError
 from serving.feature_log import ServedFeatureLog
@@ -41,6 +40,7 @@ from serving.metrics import ServingMetrics
 from serving.schemas import HealthResponse, PredictRequest, PredictResponse
 from serving.scorer import WARM_UP_ROW, Scored
 from serving.shadow import ShadowRunner
+from skewless.deployment import Deployment, write_canary_rollback, write_deployment
 from skewless.errors import OnlineStoreError
 from skewless.settings import DeploymentMode, Settings
 from skewless.tracking import configure_mlflow

@@ -11,10 +11,10 @@ from skewless.errors import ConfigurationError, InvalidDateRangeError
 
 __all__ = ["SimulationConfig"]
 
-# Default scale 1: ~5,000 customers and ~300,000 transactions over 60 days.
+# Default scale 1: ~5,000 customers and ~450,000 transactions over 90 days.
 CUSTOMERS_PER_SCALE = 5_000
 MERCHANTS_PER_SCALE = 800
-DEFAULT_DAYS = 60
+DEFAULT_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,11 @@ class SimulationConfig:
     """What to simulate: period, size, seed and drift scenario.
 
     Args:
-        start: first simulated day (UTC midnight). The CLI defaults to the 60 days
+        start: first simulated day (UTC midnight). The CLI defaults to the 90 days
             ending today, so that features are fresh for online serving now; pass
             explicit dates to reproduce a run byte for byte.
         end: day after the last simulated day (exclusive).
-        scale: size multiplier; 1 ≈ 300k transactions over 60 days.
+        scale: size multiplier; 1 ≈ 450k transactions over 90 days.
         seed: seed of every random draw.
         scenario: drift scenario name (see ``simulation.scenarios``).
         drift_start: first day the scenario applies; defaults to two thirds in.

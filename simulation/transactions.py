@@ -42,13 +42,14 @@ class TransactionDraw:
     is_fraud: np.ndarray
 
 
-def _normal_times(rng: np.random.Generator, active_from: np.ndarray, period_s: float) -> np.ndarray:
+def _normal_times(rng: np.random.Generator, active_from: np.ndarray, active_until: np.ndarray) -> np.ndarray:
     """Seconds since start for normal transactions, with a day-time rhythm."""
-    uniform = active_from + rng.random(len(active_from)) * (period_s - active_from)
+    uniform = active_from + rng.random(len(active_from)) * (active_until - active_from)
     day = np.floor(uniform / DAY_S)
     hour = rng.choice(24, size=len(day), p=HOURLY)
     seconds = day * DAY_S + hour * 3_600 + rng.random(len(day)) * 3_600
-    return np.clip(seconds, active_from, period_s - 1e-3)
+    clipped: np.ndarray = np.clip(seconds, active_from, active_until - 1e-3)
+    return clipped
 
 
 def _pick_merchants(
@@ -110,16 +111,17 @@ def draw_transactions(
     customers = population.customers
     open_s = ((customers["account_open_time"] - start).dt.total_seconds()).to_numpy()
     active_from = np.clip(open_s, 0.0, period_s)
-    active_days = (period_s - active_from) / DAY_S
+    active_until = np.clip(population.closes_after_s, active_from, period_s)
+    active_days = (active_until - active_from) / DAY_S
 
     n_normal = rng.poisson(population.activity_rate * active_days)
     normal_cust = np.repeat(np.arange(len(customers)), n_normal)
-    normal_t = _normal_times(rng, active_from[normal_cust], period_s)
+    normal_t = _normal_times(rng, active_from[normal_cust], active_until[normal_cust])
 
     n_bursts = rng.poisson(BURST_RATE_PER_DAY * active_days)
     burst_owner = np.repeat(np.arange(len(customers)), n_bursts)
     burst_start = active_from[burst_owner] + rng.random(len(burst_owner)) * (
-        period_s - active_from[burst_owner]
+        active_until[burst_owner] - active_from[burst_owner]
     )
     burst_size = rng.integers(3, 9, size=len(burst_owner))
     burst_cust = np.repeat(burst_owner, burst_size)

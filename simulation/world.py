@@ -46,6 +46,7 @@ class Population:
     typical_amount: np.ndarray
     activity_rate: np.ndarray
     online_propensity: np.ndarray
+    closes_after_s: np.ndarray  # seconds from the start when the customer stops transacting (inf: never)
 
 
 def draw_population(
@@ -99,10 +100,17 @@ def draw_population(
             "base_risk": np.round(base_risk, 4),
         }
     )
+    # Churn balances the new accounts: as many old customers stop transacting, at the
+    # same pace, so traffic volume stays level and scenario `none` is stationary.
+    closes_after_s = np.full(n_customers, np.inf)
+    old = np.flatnonzero(~is_new)
+    churned = rng.choice(old, size=min(int(is_new.sum()), len(old)), replace=False)
+    closes_after_s[churned] = rng.uniform(0, days * 0.9, len(churned)) * 86_400
     return Population(
         customers=customers,
         merchants=merchants,
         typical_amount=typical_amount,
         activity_rate=rng.gamma(2.0, 0.5, n_customers),
         online_propensity=rng.beta(2.0, 4.0, n_customers),
+        closes_after_s=closes_after_s,
     )

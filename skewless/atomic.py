@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["replace_directory", "write_parquet_atomic", "write_text_atomic"]
+__all__ = ["append_line", "replace_directory", "write_parquet_atomic", "write_text_atomic"]
 
 # Fixed writer options so the same table always gives the same bytes.
 _PARQUET_OPTIONS: dict[str, object] = {
@@ -72,3 +72,10 @@ def replace_directory(target: Path) -> Iterator[Path]:
         os.replace(target, retired)
     os.replace(staging, target)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line with a single ``write`` in append mode, so concurrent writers never interleave."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line.rstrip("\n") + "\n")

@@ -38,6 +38,11 @@ features_app = typer.Typer(
     help="Feature pipeline (DuckDB SQL → parquet feature tables).", no_args_is_help=True
 )
 app.add_typer(features_app, name="features")
+monitor_app = typer.Typer(
+    help="Monitoring: drift of served features against training, performance from labels, the policy.",
+    no_args_is_help=True,
+)
+app.add_typer(monitor_app, name="monitor")
 
 DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
 
@@ -80,15 +85,17 @@ def configure(
 def _simulation_config(
     start: date | None,
     end: date | None,
-    days: int,
+    days: int | None,
     scale: float,
     seed: int,
     scenario: str,
     drift_start: date | None,
 ) -> SimulationConfig:
     from simulation import SimulationConfig
+    from simulation.config import DEFAULT_DAYS
     from skewless.lifecycle import today_utc
 
+    days = DEFAULT_DAYS if days is None else days
     options: dict[str, Any] = {"scale": scale, "seed": seed, "scenario": scenario, "drift_start": drift_start}
     if start is not None and end is not None:
         return SimulationConfig(start=start, end=end, **options)
@@ -98,7 +105,7 @@ def _simulation_config(
 
 
 ScaleOption = Annotated[
-    float, typer.Option(help="Size multiplier: 1 ≈ 300k transactions; 10, 100 for benchmarks.")
+    float, typer.Option(help="Size multiplier: 1 ≈ 450k transactions over 90 days; 10, 100 for benchmarks.")
 ]
 ScenarioOption = Annotated[
     str, typer.Option(help="Drift scenario: none, covariate, concept, pipeline_break.")
@@ -110,7 +117,9 @@ def simulate_command(
     ctx: typer.Context,
     start: DateOption = None,
     end: DateOption = None,
-    days: Annotated[int, typer.Option(help="Length when only one of --start/--end is given.")] = 60,
+    days: Annotated[
+        int | None, typer.Option(help="Length when only one of --start/--end is given.", show_default="90")
+    ] = None,
     scale: ScaleOption = 1.0,
     seed: int = 42,
     scenario: ScenarioOption = "none",
@@ -297,7 +306,7 @@ def run_command(
     seed: int = 42,
     scenario: ScenarioOption = "none",
     end: DateOption = None,
-    days: int = 60,
+    days: Annotated[int | None, typer.Option(help="Days to simulate.", show_default="90")] = None,
 ) -> None:
     """The main job: simulate → features → apply → materialize → lookup → train → promote → serve + replay."""
     from skewless.lifecycle import run_main_job
@@ -354,6 +363,145 @@ def run_command(
     typer.echo(f"\nData: {settings.layout.root}   Feast repo: {settings.feature_repo_dir}")
     typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")
     typer.echo(f"Explore runs and models: mlflow ui --backend-store-uri {settings.tracking_uri}")
+
+
+EVERY = {"hour": timedelta(hours=1), "day": timedelta(days=1), "none": None}
+
+
+def _window(
+    start: datetime | None, end: datetime | None, as_of: datetime | None
+) -> tuple[datetime, datetime, datetime]:
+    def utc(value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+    stop = utc(end) if end else datetime.now(UTC)
+    begin = utc(start) if start else stop - timedelta(days=1)
+    return begin, stop, utc(as_of) if as_of else stop
+
+
+def _monitor_options(every: str) -> timedelta | None:
+    if every not in EVERY:
+        raise typer.BadParameter(f"--every must be one of {', '.join(EVERY)}, got '{every}'")
+    return EVERY[every]
+
+
+def _report(
+    ctx: typer.Context,
+    start: datetime | None,
+    end: datetime | None,
+    as_of: datetime | None,
+    every: str,
+    model: str,
+    skew: bool,
+    retrain: bool = True,
+) -> tuple[Any, Any, datetime]:
+    from monitoring.config import MonitoringConfig, PolicyRules
+    from monitoring.job import run_report
+
+    settings = _settings(ctx)
+    begin, stop, known = _window(start, end, as_of)
+    config = MonitoringConfig(model_name=settings.model_name, policy=PolicyRules(retrain=retrain))
+    outcome = run_report(
+        settings, config, begin, stop, Progress(), known, _monitor_options(every), model, skew
+    )
+    return outcome, config, known
+
+
+def _echo_report(outcome: Any) -> None:
+    report = outcome.report
+    _echo_json(
+        {
+            "verdict": report.verdict,
+            "drifted": {f.name: f.status for f in report.drift.features if f.flagged},
+            "rows": report.drift.rows,
+            "windows": {w.start: w.verdict for w in report.windows} if len(report.windows) > 1 else None,
+            "performance": {
+                k: getattr(report.performance, k) for k in ("status", "auc", "coverage", "positives")
+            },
+            "skew": report.skew.status if report.skew else None,
+            "alerts": [a["alert"] for a in outcome.alerts],
+            "report_html": str(outcome.html_path),
+            "report_json": str(outcome.json_path),
+            "gauges": str(outcome.gauges_path),
+        }
+    )
+
+
+StartOption = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+        help="Window start (UTC); default: end - 1 day.",
+        show_default=False,
+    ),
+]
+EndOption = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+        help="Window end, exclusive (UTC); default: now.",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+        help="Only labels known by then count; default: the window end.",
+        show_default=False,
+    ),
+]
+EveryOption = Annotated[str, typer.Option(help="Also judge sub-windows: hour, day or none.")]
+MonitorModelOption = Annotated[str, typer.Option(help="Model alias or version whose served rows to judge.")]
+SkewOption = Annotated[bool, typer.Option(help="Run the training-serving skew check on a sample.")]
+
+
+@monitor_app.command("report")
+def monitor_report_command(
+    ctx: typer.Context,
+    start: StartOption = None,
+    end: EndOption = None,
+    as_of: AsOfOption = None,
+    every: EveryOption = "none",
+    model: MonitorModelOption = "champion",
+    skew: SkewOption = True,
+) -> None:
+    """Drift, skew and performance of the served rows in a window: JSON + HTML report, gauges, alerts."""
+    outcome, _, _ = _report(ctx, start, end, as_of, every, model, skew)
+    _echo_report(outcome)
+
+
+@monitor_app.command("check")
+def monitor_check_command(
+    ctx: typer.Context,
+    start: StartOption = None,
+    end: EndOption = None,
+    as_of: AsOfOption = None,
+    every: EveryOption = "none",
+    model: MonitorModelOption = "champion",
+    skew: SkewOption = True,
+    retrain: Annotated[
+        bool, typer.Option(help="Carry out a retraining decision (--no-retrain: record only).")
+    ] = True,
+) -> None:
+    """The report, then the retraining policy's decision (recorded with its evidence, and carried out)."""
+    from monitoring.policy import decide, record_decision
+    from skewless.retraining import carry_out
+
+    settings = _settings(ctx)
+    outcome, config, known = _report(ctx, start, end, as_of, every, model, skew, retrain)
+    decision = decide(outcome.report, outcome.reference, config.policy, known)
+    decision = carry_out(settings, decision, config.policy, known, Progress())
+    record_decision(decision, settings.layout.policy_decisions)
+    _echo_report(outcome)
+    _echo_json(
+        {
+            "decision": decision.action,
+            "reasons": decision.reasons,
+            "outcome": decision.outcome,
+            "recorded_in": str(settings.layout.policy_decisions),
+        }
+    )
 
 
 def main() -> None:

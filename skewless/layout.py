@@ -11,6 +11,7 @@ the only place the folder structure is written down::
       reports/        evaluation reports (JSON + HTML)
       served/         the API's served-feature log, partitioned by date
       deployments/    events.jsonl: deployment changes and automatic canary rollbacks
+      monitoring/     reports/<model>-v<N>-<range>/ (JSON + HTML), metrics.prom, decisions.jsonl
       registry.db     Feast file registry (embedded profile)
       online_store.db Feast SQLite online store (embedded profile)
       mlflow.db, mlartifacts/   MLflow tracking + model registry (embedded profile)
@@ -88,6 +89,21 @@ class DataLayout:
     def deployment_events(self) -> Path:
         """Deployment changes and canary rollbacks, one JSON object a line."""
         return self.root / "deployments" / "events.jsonl"
+
+    @property
+    def monitoring_dir(self) -> Path:
+        """Monitoring reports, the gauges file and the policy's decision record."""
+        return self.root / "monitoring"
+
+    @property
+    def monitoring_gauges(self) -> Path:
+        """The last report's figures as Prometheus gauges (re-exported by the API's /metrics)."""
+        return self.monitoring_dir / "metrics.prom"
+
+    @property
+    def policy_decisions(self) -> Path:
+        """Every retraining-policy decision with its evidence, one JSON object a line."""
+        return self.monitoring_dir / "decisions.jsonl"
 
     @property
     def mlflow_db(self) -> Path:

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
         default=1_000, gt=0, description="Shadow scoring backlog; past it requests are not shadowed "
         "(counted).",
     )  # fmt: skip
+    alert_webhook_url: str | None = Field(
+        default=None, description="Monitoring alerts are POSTed here as JSON (unset: log lines only)."
+    )
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for the API's admin endpoints; unset disables them."
     )

@@ -30,14 +30,14 @@ def make_workspace(root: Path, profile: Profile = Profile.EMBEDDED, **settings: 
 
 
 TRAIN_START = date(2026, 1, 1)
-TRAIN_END = date(2026, 3, 2)
+TRAIN_END = date(2026, 4, 1)
 
 
 def training_world_config(**overrides: object) -> SimulationConfig:
-    """Sixty days at a tenth of the default size (~30k transactions): enough to train.
+    """Ninety days at a tenth of the default size (~43k transactions): enough to train.
 
-    Training needs the 30-day label maturity, a 7-day warm-up and 10 days of
-    validation + holdout before its cut-off.
+    Training needs the 30-day label maturity, a 30-day warm-up and 10 days of
+    validation + holdout before its cut-off, which leaves 20 days to train on.
     """
     options: dict[str, object] = {"start": TRAIN_START, "end": TRAIN_END, "scale": 0.1, "seed": 21}
     options.update(overrides)

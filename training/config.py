@@ -65,10 +65,14 @@ class TrainingConfig:
 
     The training set holds matured transactions only: their 30-day chargeback window
     has closed by the cut-off, so each label is final and the label rate is not
-    inflated by early chargebacks. The first ``warmup_days`` are skipped because
-    their windowed features have no history yet. The last ``holdout_days`` form the
-    holdout and the ``validation_days`` before them the validation set (early
-    stopping and the decision threshold); no random split crosses time.
+    inflated by early chargebacks. The first ``warmup_days`` are skipped: until the
+    longest feature window (30 days) has filled, windowed aggregates such as
+    ``amount_sum_30d`` and the merchant counts are a fraction of their steady value,
+    which drift monitoring flagged as training-serving drift on every served window.
+    The last ``holdout_days`` form the holdout and the ``validation_days`` before
+    them the validation set (early stopping and the decision threshold); no random
+    split crosses time. ``train_days`` limits training rows to the latest window
+    (the retraining policy uses it).
 
     Class imbalance (about 1.5% fraud) is handled without reweighting, which would
     distort the probabilities that calibration and the cost threshold rely on:
@@ -81,9 +85,10 @@ class TrainingConfig:
     experiment: str = "fraud_detection"
     cutoff: datetime | None = None
     label_maturity_days: int = 30
-    warmup_days: int = 7
+    warmup_days: int = 30
     validation_days: int = 5
     holdout_days: int = 5
+    train_days: int | None = None  # days of training rows before validation; None: all since warm-up
     seed: int = 42
     num_threads: int = 2
     learning_rate: float = 0.05

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from feast import FeatureStore
 
-from feature_repo.operations import feature_service_schema, get_feature_service
+from feature_repo.operations import feature_service_schema, historical_features
+from feature_repo.operations.historical import ONE_MICROSECOND
 from simulation.simulate import read_manifest
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
@@ -36,7 +37,6 @@ SPLITS = ("train", "validation", "holdout")
 # of the state used (to audit point-in-time correctness).
 CONTEXT_COLUMNS = ("transaction_id", CUSTOMER_KEY, MERCHANT_KEY, EVENT_TIMESTAMP, *REQUEST_FIELDS)
 AUDIT_COLUMNS = ("last_txn_time", "account_open_time", "home_country")
-ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,17 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     labels = pd.read_parquet(layout.labels, columns=["transaction_id", LABEL, "label_time"])
     rows = transactions.merge(labels, on="transaction_id", validate="one_to_one")
     matured_until = pd.Timestamp(cutoff) - pd.Timedelta(days=config.label_maturity_days)
+    holdout_from = matured_until - pd.Timedelta(days=config.holdout_days)
+    validation_from = holdout_from - pd.Timedelta(days=config.validation_days)
+    first = data_start + pd.Timedelta(days=config.warmup_days)
+    if config.train_days is not None:  # retraining on the latest window only
+        first = max(first, validation_from - pd.Timedelta(days=config.train_days))
     keep = (
         (rows["transaction_time"] < matured_until)
         & (rows["label_time"] <= pd.Timestamp(cutoff))
-        & (rows["transaction_time"] >= data_start + pd.Timedelta(days=config.warmup_days))
+        & (rows["transaction_time"] >= first)
     )
     rows = rows.loc[keep].reset_index(drop=True)
-    holdout_from = matured_until - pd.Timedelta(days=config.holdout_days)
-    validation_from = holdout_from - pd.Timedelta(days=config.validation_days)
     rows["split"] = "train"
     rows.loc[rows["transaction_time"] >= validation_from, "split"] = "validation"
     rows.loc[rows["transaction_time"] >= holdout_from, "split"] = "holdout"
@@ -104,7 +107,6 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
             f"no training rows before {validation_from:%Y-%m-%d}: the data needs more than "
             f"{needed} days before the cut-off {cutoff:%Y-%m-%d}"
         )
-    rows[EVENT_TIMESTAMP] = rows["transaction_time"] - ONE_MICROSECOND
     if config.shuffle_labels:
         # Rehearsal of a bad model: training labels no longer match the features, while
         # validation and holdout keep the truth, so the model is judged honestly.
@@ -138,14 +140,8 @@ def build_training_set(
     with progress.step(
         f"point-in-time join of {len(entity_rows):,} labelled transactions ({config.feature_service})"
     ):
-        service = get_feature_service(store, config.feature_service)
-        # Request data as the online path carries it: Feast keeps request timestamps to
-        # the second, so the transforms see whole seconds here too (found by the
-        # training-serving parity test). The set itself keeps exact transaction times.
-        request = entity_rows.assign(transaction_time=entity_rows["transaction_time"].dt.floor("s"))
-        joined = store.get_historical_features(entity_df=request, features=service).to_df()
-        exact = entity_rows.set_index("transaction_id")["transaction_time"]
-        joined["transaction_time"] = joined["transaction_id"].map(exact)
+        joined = historical_features(store, config.feature_service, entity_rows)
+        joined[EVENT_TIMESTAMP] = joined["transaction_time"] - ONE_MICROSECOND
     keep = [*CONTEXT_COLUMNS, LABEL, "label_time", "oracle_score", "split", *features]
     keep += [column for column in AUDIT_COLUMNS if column in joined.columns and column not in keep]
     frame = joined[keep].sort_values("transaction_id").reset_index(drop=True)

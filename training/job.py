@@ -11,7 +11,7 @@ from pathlib import Path
 
 import lightgbm as lgb
 
-from feature_repo.operations import open_feature_store
+from feature_repo.operations import feature_entities, open_feature_store
 from skewless.atomic import write_text_atomic
 from skewless.model_input import FeatureEncoding
 from skewless.progress import Progress
@@ -91,7 +91,11 @@ def train_and_register(settings: Settings, config: TrainingConfig, progress: Pro
         )
         train = ts.split("train")
         profile = build_reference_profile(
-            train, ts.features, ts.categorical, predict(model.booster, model.encoding, train)
+            train,
+            ts.features,
+            ts.categorical,
+            predict(model.booster, model.encoding, train),
+            feature_entities(store, ts.feature_service),
         )
     with progress.step("log the run to MLflow and register the model"):
         run = log_training_run(settings, config, ts, model, evaluation, profile, report.to_json(), report_dir)

@@ -44,6 +44,7 @@ __all__ = [
     "GateDecision",
     "RegisteredModel",
     "judge",
+    "judge_candidate",
     "load_registered_model",
     "promote",
     "rollback",
@@ -172,10 +173,10 @@ def _summary(evaluation: Evaluation) -> dict[str, float]:
     }
 
 
-def promote(
+def judge_candidate(
     settings: Settings, config: TrainingConfig, progress: Progress, version: int | None = None
 ) -> GateDecision:
-    """Judge a candidate (default: the ``challenger``) against the champion and promote if it passes.
+    """Judge a candidate (default: the ``challenger``) against the champion, changing nothing.
 
     Raises:
         ModelNotFoundError: no candidate to judge.
@@ -205,7 +206,7 @@ def promote(
                 champion.booster, champion.encoding, holdout, config.review_cost, champion.threshold
             )
     reasons = judge(candidate_eval, champion_eval, config.gate)
-    decision = GateDecision(
+    return GateDecision(
         passed=not reasons,
         candidate_version=candidate.version,
         champion_version=champion_version,
@@ -213,12 +214,29 @@ def promote(
         candidate=_summary(candidate_eval),
         champion=_summary(champion_eval) if champion_eval else {},
     )
+
+
+def promote(
+    settings: Settings, config: TrainingConfig, progress: Progress, version: int | None = None
+) -> GateDecision:
+    """Judge a candidate (default: the ``challenger``) against the champion and promote if it passes.
+
+    Raises:
+        ModelNotFoundError: no candidate to judge.
+    """
+    decision = judge_candidate(settings, config, progress, version)
+    client = configure_mlflow(settings)
+    name, candidate_version, champion_version = (
+        config.model_name,
+        decision.candidate_version,
+        decision.champion_version,
+    )
     if decision.passed:
         client.set_model_version_tag(
-            name, str(candidate.version), PREVIOUS_CHAMPION_TAG, str(champion_version or "")
+            name, str(candidate_version), PREVIOUS_CHAMPION_TAG, str(champion_version or "")
         )
-        client.set_registered_model_alias(name, CHAMPION, str(candidate.version))
-        if alias_version(client, name, CHALLENGER) == candidate.version:
+        client.set_registered_model_alias(name, CHAMPION, str(candidate_version))
+        if alias_version(client, name, CHALLENGER) == candidate_version:
             client.delete_registered_model_alias(name, CHALLENGER)
     return decision
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from feature_repo.operations.apply import ApplySummary, apply_feature_repo
 from feature_repo.operations.config import load_repo_config, open_feature_store
+from feature_repo.operations.historical import historical_features
 from feature_repo.operations.materialize import MaterializeSummary, materialize_features
 from feature_repo.operations.online import OnlineFeatures, lookup_online_features, read_online_features
-from feature_repo.operations.services import feature_service_schema, get_feature_service
+from feature_repo.operations.services import feature_entities, feature_service_schema, get_feature_service
 
 __all__ = [
     "ApplySummary",
     "MaterializeSummary",
     "OnlineFeatures",
     "apply_feature_repo",
+    "feature_entities",
     "feature_service_schema",
     "get_feature_service",
+    "historical_features",
     "load_repo_config",
     "lookup_online_features",
     "materialize_features",

@@ -7,7 +7,7 @@ from feast.types import String
 
 from skewless.errors import FeatureRepoError
 
-__all__ = ["feature_service_schema", "get_feature_service"]
+__all__ = ["feature_entities", "feature_service_schema", "get_feature_service"]
 
 
 def get_feature_service(store: FeatureStore, name: str) -> FeatureService:
@@ -29,3 +29,21 @@ def feature_service_schema(store: FeatureStore, name: str) -> tuple[list[str], l
     service = get_feature_service(store, name)
     fields = [f for projection in service.feature_view_projections for f in projection.features]
     return [f.name for f in fields], [f.name for f in fields if f.dtype == String]
+
+
+def feature_entities(store: FeatureStore, name: str) -> dict[str, str | None]:
+    """Each feature of the service and the join key of the entity it describes.
+
+    Features of a feature view describe its entity (one value per customer or
+    merchant at a time); on-demand features are computed per request and map to None.
+    Monitoring uses this to count how many independent values a window really holds.
+    """
+    service = get_feature_service(store, name)
+    views = {view.name: view for view in store.list_feature_views()}
+    entities: dict[str, str | None] = {}
+    for projection in service.feature_view_projections:
+        view = views.get(projection.name)
+        keys = [column.name for column in view.entity_columns] if view is not None else []
+        for field in projection.features:
+            entities[field.name] = keys[0] if len(keys) == 1 else None
+    return entities

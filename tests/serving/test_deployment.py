@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from serving.deployment import (
+from serving.deployment_events import DeploymentEventLog, read_events
+from serving.shadow import ShadowRunner
+from skewless.deployment import (
     DEPLOYMENT_TAG,
     Deployment,
     read_deployment,
     write_deployment,
 )
-from serving.deployment_events import DeploymentEventLog, read_events
-from serving.shadow import ShadowRunner
 from skewless.settings import DeploymentMode
 
 DEFAULT = Deployment(DeploymentMode.SINGLE, 0.1, "from settings")

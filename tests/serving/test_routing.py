@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from serving.deployment import CANARY_ROLLBACK_TAG, canary_point
 from serving.deployment_events import read_events
+from skewless.deployment import CANARY_ROLLBACK_TAG, canary_point
 from skewless.tracking import configure_mlflow
 from tests.conftest import QUIET
 from tests.serving.client import call, transaction

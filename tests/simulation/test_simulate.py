@@ -157,5 +157,5 @@ def test_bad_config_is_refused_with_a_named_reason(
 
 def test_default_period_ends_on_the_given_day() -> None:
     config = SimulationConfig.ending(date(2026, 5, 1))
-    assert (config.start, config.end, config.days) == (date(2026, 3, 2), date(2026, 5, 1), 60)
-    assert config.effective_drift_start == date(2026, 4, 11)
+    assert (config.start, config.end, config.days) == (date(2026, 1, 31), date(2026, 5, 1), 90)
+    assert config.effective_drift_start == date(2026, 4, 1)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 def test_main_job_looks_up_trains_and_promotes(workspace: Settings) -> None:
     today = datetime.now(UTC).date()
-    config = SimulationConfig(start=today - timedelta(days=60), end=today, scale=0.1, seed=3)
+    config = SimulationConfig(start=today - timedelta(days=90), end=today, scale=0.1, seed=3)
     result = run_main_job(workspace, config, QUIET)
     assert result.simulation.transactions > 20_000
     assert result.applied.feature_services == ["fraud_detection_v1"]
@@ -39,7 +39,7 @@ def test_main_job_looks_up_trains_and_promotes(workspace: Settings) -> None:
 
 def test_main_job_can_run_twice_in_one_workspace(workspace: Settings) -> None:
     today = datetime.now(UTC).date()
-    config = SimulationConfig(start=today - timedelta(days=60), end=today, scale=0.1, seed=5)
+    config = SimulationConfig(start=today - timedelta(days=90), end=today, scale=0.1, seed=5)
     first = run_main_job(workspace, config, QUIET)
     second = run_main_job(workspace, config, QUIET)
     assert first.online_features == second.online_features

@@ -33,7 +33,7 @@ def prepare_world(settings: Settings, **overrides: object) -> None:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedWorkspace:
-    """Sixty simulated days, features, registry, and one model registered as challenger."""
+    """Ninety simulated days, features, registry, and one model registered as challenger."""
     settings = make_workspace(tmp_path_factory.mktemp("trained") / "ws")
     prepare_world(settings)
     config = TrainingConfig()

@@ -57,8 +57,11 @@ def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained: Tr
     )
     profile = json.loads(profile_path.read_text())
     assert set(profile["features"]) == set(trained.training_set.features)
-    assert sum(profile["features"]["txn_amount"]["counts"]) == profile["rows"]
-    assert profile["prediction"]["edges"]
+    amount = profile["features"]["txn_amount"]
+    assert amount["count"] == profile["rows"] and sum(amount["psi_shares"]) == pytest.approx(1.0)
+    assert len(amount["grid"]) == len(amount["cdf"]) and amount["cdf"][-1] == 1.0
+    assert set(amount["psi_edges"]) <= set(amount["grid"]) and len(amount["psi_edges"]) == 9
+    assert profile["prediction"]["grid"]
 
     version = client.get_model_version_by_alias("fraud_detection", CHALLENGER)
     assert int(version.version) == trained.outcome.run.version and version.run_id == run.info.run_id

@@ -1,0 +1,190 @@
+"""Live performance from delayed labels: served predictions joined with labels as they arrive.
+
+A label (``transaction_id``, ``is_fraud``, ``label_time``) counts only once its
+``label_time`` has passed at ``as_of``, so a report run on a past date sees exactly
+the labels known then. Fraud labels arrive 1-30 days after the transaction and
+legitimate ones when the 30-day chargeback window closes, so young windows show
+low coverage and are judged only once enough is known (see PerformanceRules).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+from scipy.stats import rankdata
+
+from monitoring.config import PerformanceRules
+from monitoring.errors import ServedLogError
+from monitoring.reference import ModelReference
+from monitoring.windows import log_files
+
+__all__ = ["WindowPerformance", "auc_with_error", "measure_performance"]
+
+
+@dataclass(frozen=True)
+class WindowPerformance:
+    """The served model's figures on one window's labelled predictions."""
+
+    start: str
+    end: str
+    predictions: int
+    labelled: int
+    coverage: float
+    positives: int
+    flagged: int
+    auc: float | None
+    auc_standard_error: float | None
+    precision: float | None  # at the decision threshold the API applied
+    recall: float | None
+    business_cost: float | None
+    cost_per_1k: float | None
+    reference_auc: float | None
+    status: Literal["ok", "drop", "insufficient"]
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def auc_with_error(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float] | None:
+    """ROC-AUC (Mann-Whitney, ties averaged) and its Hanley-McNeil error; None without both classes."""
+    positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
+    if positives == 0 or negatives == 0:
+        return None
+    ranks = rankdata(scores)
+    auc = (ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)) / (
+        positives * negatives
+    )
+    return float(auc), float(math.sqrt(max(variance, 0.0)))
+
+
+def _judge(
+    start: datetime,
+    end: datetime,
+    predictions: int,
+    rows: np.ndarray,
+    reference: ModelReference,
+    rules: PerformanceRules,
+) -> WindowPerformance:
+    labels = rows[:, 0].astype(np.int64) if len(rows) else np.zeros(0, np.int64)
+    scores, decisions, amounts = (rows[:, i] if len(rows) else np.zeros(0) for i in (1, 2, 3))
+    flagged = decisions > 0.5
+    labelled, positives = len(labels), int(labels.sum())
+    coverage = labelled / predictions if predictions else 0.0
+    measured = auc_with_error(labels, scores)
+    auc, error = measured if measured else (None, None)
+    true_positives = int((flagged & (labels == 1)).sum())
+    cost = None
+    if labelled:
+        missed = float(amounts[(labels == 1) & ~flagged].sum())
+        cost = missed + reference.review_cost * int((flagged & (labels == 0)).sum())
+    reasons: list[str] = []
+    status: Literal["ok", "drop", "insufficient"] = "ok"
+    if positives < rules.min_positives or coverage < rules.min_coverage or auc is None or error is None:
+        status = "insufficient"
+        reasons.append(
+            f"{positives} labelled frauds and {coverage:.0%} label coverage; judged from "
+            f"{rules.min_positives} frauds and {rules.min_coverage:.0%} coverage"
+        )
+    elif reference.holdout_auc is not None:
+        drop = reference.holdout_auc - auc
+        if drop > rules.max_auc_drop and auc + rules.z * error < reference.holdout_auc:
+            status = "drop"
+            reasons.append(
+                f"AUC {auc:.3f} ± {error:.3f} against {reference.holdout_auc:.3f} on the training holdout "
+                f"(a drop of {drop:.3f}, past {rules.max_auc_drop})"
+            )
+    return WindowPerformance(
+        start=start.isoformat(),
+        end=end.isoformat(),
+        predictions=predictions,
+        labelled=labelled,
+        coverage=coverage,
+        positives=positives,
+        flagged=int(flagged.sum()),
+        auc=auc,
+        auc_standard_error=error,
+        precision=true_positives / int(flagged.sum()) if flagged.any() else None,
+        recall=true_positives / positives if positives else None,
+        business_cost=cost,
+        cost_per_1k=cost / labelled * 1_000 if cost is not None and labelled else None,
+        reference_auc=reference.holdout_auc,
+        status=status,
+        reasons=reasons,
+    )
+
+
+def measure_performance(
+    folder: Path,
+    labels: Path,
+    reference: ModelReference,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    rules: PerformanceRules,
+    every: timedelta | None = None,
+    model_version: int | None = None,
+) -> list[WindowPerformance]:
+    """Performance per window of served predictions in ``[start, end)``, with labels known at ``as_of``.
+
+    Args:
+        folder: the served-feature log folder.
+        labels: parquet with ``transaction_id``, ``is_fraud`` and ``label_time``.
+        reference: the model's reference (holdout AUC, review cost).
+        start, end: the range of ``served_at``.
+        as_of: labels with ``label_time`` after this are not known yet.
+        rules: when a window counts as a drop.
+        every: split the range into windows of this length; None for one window.
+        model_version: only this version's predictions (default: the reference's).
+
+    Raises:
+        ServedLogError: the log or the labels cannot be read.
+    """
+    start, end, as_of = start.astimezone(UTC), end.astimezone(UTC), as_of.astimezone(UTC)
+    step = every or (end - start)
+    count = max(1, int(np.ceil((end - start) / step)))
+    bounds = [(start + i * step, min(end, start + (i + 1) * step)) for i in range(count)]
+    version = reference.version if model_version is None else model_version
+    if not list(folder.glob("date=*/*.parquet")):
+        return [_judge(a, b, 0, np.zeros((0, 4)), reference, rules) for a, b in bounds]
+    source = f"read_parquet('{log_files(folder)}', hive_partitioning = true, union_by_name = true)"
+    bucket = f"CAST(floor((epoch(served_at) - {start.timestamp()!r}) / {step.total_seconds()!r}) AS BIGINT)"
+    served = (
+        f"SELECT {bucket} AS bucket, transaction_id, score, decision, amount FROM {source} WHERE served "
+        f"AND model_version = {int(version)} AND transaction_id IS NOT NULL "
+        f"AND served_at >= CAST('{start.isoformat()}' AS TIMESTAMPTZ) "
+        f"AND served_at < CAST('{end.isoformat()}' AS TIMESTAMPTZ) "
+        f"AND date >= CAST('{start.date().isoformat()}' AS DATE) "
+        f"AND date <= CAST('{end.date().isoformat()}' AS DATE)"
+    )
+    try:
+        with duckdb.connect() as connection:
+            connection.execute("SET TimeZone = 'UTC'")
+            connection.execute(f"CREATE TEMP VIEW served_rows AS {served}")
+            totals = dict(
+                connection.execute("SELECT bucket, count(*) FROM served_rows GROUP BY bucket").fetchall()
+            )
+            joined: list[tuple[Any, ...]] = []
+            if labels.exists():
+                joined = connection.execute(
+                    f"SELECT s.bucket, l.is_fraud, s.score, s.decision::INT, s.amount FROM served_rows s "
+                    f"JOIN read_parquet('{labels}') l "
+                    f"ON s.transaction_id = CAST(l.transaction_id AS VARCHAR) "
+                    f"WHERE l.label_time <= CAST('{as_of.isoformat()}' AS TIMESTAMPTZ)"
+                ).fetchall()
+    except duckdb.Error as e:
+        raise ServedLogError(f"cannot join the served-feature log with the labels: {e}") from e
+    table = np.array([row[1:] for row in joined], dtype=np.float64).reshape(-1, 4)
+    buckets = np.array([row[0] for row in joined], dtype=np.int64)
+    return [
+        _judge(low, high, int(totals.get(index, 0)), table[buckets == index], reference, rules)
+        for index, (low, high) in enumerate(bounds)
+    ]

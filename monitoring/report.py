@@ -1,0 +1,236 @@
+"""The monitoring report: one JSON document for machines, one self-contained HTML page for people.
+
+The page opens with the summary (verdict, drifted features, performance trend,
+skew), then a table of every feature's figures, then a plot per feature of the
+training distribution against what was served.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitoring.drift import FeatureDrift, WindowDrift
+from monitoring.performance import WindowPerformance
+from monitoring.plots import feature_plot, trend_plot
+from monitoring.skew import SkewReport
+from skewless.atomic import write_text_atomic
+
+__all__ = ["MonitoringReport", "write_report"]
+
+
+@dataclass(frozen=True)
+class MonitoringReport:
+    """Everything one `skewless monitor report` found."""
+
+    model_name: str
+    model_version: int
+    generated_at: str
+    start: str
+    end: str
+    as_of: str
+    drift: WindowDrift
+    windows: list[WindowDrift]
+    performance: WindowPerformance
+    performance_windows: list[WindowPerformance]
+    skew: SkewReport | None
+    config: dict[str, Any]
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return self.drift.verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "generated_at": self.generated_at,
+            "start": self.start,
+            "end": self.end,
+            "as_of": self.as_of,
+            "verdict": self.verdict,
+            "drifted": self.drift.drifted,
+            "drift": self.drift.to_dict(),
+            "windows": [_window_summary(w) for w in self.windows],
+            "performance": self.performance.to_dict(),
+            "performance_windows": [p.to_dict() for p in self.performance_windows],
+            "skew": self.skew.to_dict() if self.skew else None,
+            "alerts": self.alerts,
+            "config": self.config,
+        }
+
+
+def _window_summary(window: WindowDrift) -> dict[str, Any]:
+    return {
+        "start": window.start,
+        "end": window.end,
+        "rows": window.rows,
+        "verdict": window.verdict,
+        "drifted": window.drifted,
+        "share_drifted": window.share_drifted,
+    }
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+STATUS_COLOURS = {
+    "ok": "#2e7d32",
+    "drift": "#c62828",
+    "null": "#c62828",
+    "constant": "#c62828",
+    "unseen": "#c62828",
+    "insufficient": "#757575",
+    "absent": "#ef6c00",
+    "cyclic": "#757575",
+    "skew": "#c62828",
+    "drop": "#c62828",
+}
+
+
+def _badge(status: str) -> str:
+    colour = STATUS_COLOURS.get(status, "#333")
+    return f'<span class="badge" style="background:{colour}">{html.escape(status)}</span>'
+
+
+def _feature_row(feature: FeatureDrift) -> str:
+    cells = [
+        html.escape(feature.name),
+        _badge(feature.status),
+        _number(feature.psi),
+        _number(feature.js_distance),
+        _number(feature.ks_distance),
+        "–" if feature.ks_p_value is None else f"{feature.ks_p_value:.2g}",
+        _number(feature.wasserstein_std),
+        "–" if feature.chi_square_p_value is None else f"{feature.chi_square_p_value:.2g}",
+        f"{feature.null_rate_reference:.1%} → {_percent(feature.null_rate)}",
+        _percent(feature.unseen_share),
+        f"{feature.effective_rows:,.0f}",
+        html.escape("; ".join(feature.reasons)),
+    ]
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _summary(report: MonitoringReport) -> str:
+    drift, performance = report.drift, report.performance
+    if drift.verdict == "drift":
+        headline = f"Dataset drift: {len(drift.drifted)} of {len(drift.features)} features flagged"
+    elif drift.verdict == "insufficient":
+        headline = (
+            f"Too few served rows to judge ({drift.rows:,}, need {report.config['drift']['min_rows']:,})"
+        )
+    else:
+        headline = f"No drift: all {len(drift.features)} features within the rules"
+    flagged = "".join(
+        f"<li><b>{html.escape(f.name)}</b> {_badge(f.status)} {html.escape('; '.join(f.reasons))}</li>"
+        for f in drift.features
+        if f.flagged
+    )
+    score = drift.score
+    score_line = (
+        f"Score distribution: {_badge(score.status)} KS {_number(score.ks_distance)}, PSI {_number(score.psi)}."
+        if score
+        else ""
+    )
+    judged = [p for p in report.performance_windows if p.auc is not None]
+    trend = (
+        ", ".join(f"{p.start[:10]} {p.auc:.3f}" for p in judged[-8:])
+        or "no window with both classes labelled yet"
+    )
+    skew = report.skew
+    skew_line = (
+        "Skew check: not run."
+        if skew is None
+        else f"Training-serving skew check on {skew.sampled} served requests: {_badge(skew.status)} "
+        + (
+            f"mismatches in {', '.join(skew.skewed)}"
+            if skew.skewed
+            else "every feature matched offline retrieval"
+        )
+    )
+    return f"""<div class="summary">
+<h2>{_badge(drift.verdict)} {html.escape(headline)}</h2>
+<p>{report.model_name} v{report.model_version} · served rows {drift.rows:,} from {report.start} to {report.end}
+· {drift.tests} tests at α = {drift.alpha_per_test:.2g} each (family-wise 5%). {score_line}</p>
+{f"<ul>{flagged}</ul>" if flagged else ""}
+<p>Performance (labels known at {report.as_of}): {_badge(performance.status)} AUC {_number(performance.auc)}
+(training holdout {_number(performance.reference_auc)}), precision at the threshold {_percent(performance.precision)},
+recall {_percent(performance.recall)}, cost per 1,000 labelled {_number(performance.cost_per_1k, 1)},
+label coverage {_percent(performance.coverage)} ({performance.labelled:,} of {performance.predictions:,}).
+{html.escape(" ".join(performance.reasons))}</p>
+<p>AUC trend by window: {html.escape(trend)}.</p>
+<p>{skew_line}</p></div>"""
+
+
+def render_html(report: MonitoringReport) -> str:
+    """The report as one HTML page with its plots embedded."""
+    title = f"Monitoring: {report.model_name} v{report.model_version}, {report.start} to {report.end}"
+    trend = trend_plot(report.windows, report.performance_windows)
+    header = [
+        "feature",
+        "status",
+        "PSI",
+        "JS",
+        "KS",
+        "KS p",
+        "W/σ",
+        "χ² p",
+        "null rate",
+        "unseen",
+        "eff. n",
+        "why",
+    ]
+    table = "".join(_feature_row(f) for f in report.drift.features)
+    if report.drift.score is not None:
+        table += _feature_row(report.drift.score)
+    plots = []
+    for feature in [*report.drift.features, *([report.drift.score] if report.drift.score else [])]:
+        image = feature_plot(feature)
+        if image:
+            plots.append(
+                f'<figure id="plot-{html.escape(feature.name)}">{image}<figcaption>{html.escape(feature.name)} '
+                f"{_badge(feature.status)} {html.escape('; '.join(feature.reasons))}</figcaption></figure>"
+            )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px;color:#222}}
+table{{border-collapse:collapse;font-size:.85rem}}td,th{{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}}
+.summary{{background:#f4f6fa;padding:1rem 1.25rem;border-radius:6px}}
+.badge{{color:#fff;border-radius:4px;padding:.05rem .45rem;font-size:.8rem}}img{{max-width:100%}}
+figure{{margin:1rem 0}}svg{{margin-right:.5rem;border:1px solid #eee}}</style></head>
+<body><h1>{html.escape(title)}</h1>
+{_summary(report)}
+{f'<div class="trend">{trend}</div>' if trend else ""}
+<h2>Every feature against training</h2>
+<table><tr>{"".join(f"<th>{h}</th>" for h in header)}</tr>{table}</table>
+<h2>Distributions</h2>{"".join(plots)}
+<p>Generated {report.generated_at}. Rules: {html.escape(json.dumps(report.config["drift"]))}</p>
+</body></html>
+"""
+
+
+def write_report(report: MonitoringReport, folder: Path) -> tuple[Path, Path]:
+    """Write ``report.json`` and ``report.html`` into ``folder`` (atomically); returns both paths."""
+    json_path, html_path = folder / "report.json", folder / "report.html"
+    write_text_atomic(json.dumps(report.to_dict(), indent=2, default=_json_default), json_path)
+    write_text_atomic(render_html(report), html_path)
+    return json_path, html_path
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return str(value)

@@ -1,0 +1,85 @@
+"""Acting on a retraining decision: train on the latest window, gate, shadow.
+
+Monitoring decides (``monitoring.policy``); this module, above both packages,
+carries the decision out through training's public jobs and the registry: a new
+version is trained on the latest ``retrain_window_days`` of matured data (it must
+pass training's data validation), judged by the promotion gate against the
+champion on the same holdout without being promoted, and, if it passes, left as
+``challenger`` with the deployment set to shadow so the API scores it beside the
+champion. A candidate the gate refuses loses the ``challenger`` alias.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from monitoring.config import PolicyRules
+from monitoring.policy import Decision
+from simulation.simulate import read_manifest
+from skewless.deployment import Deployment, write_deployment
+from skewless.errors import SkewlessError
+from skewless.progress import Progress
+from skewless.settings import DeploymentMode, Settings
+from skewless.tracking import CHALLENGER, alias_version, configure_mlflow
+from training.config import TrainingConfig
+from training.job import train_and_register
+from training.registry import judge_candidate
+
+__all__ = ["carry_out"]
+
+
+def _data_end(settings: Settings) -> datetime:
+    end = datetime.fromisoformat(str(read_manifest(settings.layout)["end"]))
+    return end.replace(tzinfo=UTC)
+
+
+def carry_out(
+    settings: Settings,
+    decision: Decision,
+    rules: PolicyRules,
+    as_of: datetime,
+    progress: Progress,
+    training: TrainingConfig | None = None,
+) -> Decision:
+    """Retrain, gate and shadow when ``decision`` says so; returns it with its outcome."""
+    if decision.action not in ("retrain", "retrain_scheduled"):
+        return decision
+    if not rules.retrain:
+        return replace(decision, outcome={"retrained": False, "why": "retraining disabled (dry run)"})
+    cutoff = min(as_of.astimezone(UTC), _data_end(settings))
+    config = replace(
+        training or TrainingConfig(model_name=decision.model_name),
+        cutoff=cutoff,
+        train_days=rules.retrain_window_days,
+    )
+    outcome: dict[str, Any] = {
+        "retrained": True,
+        "cutoff": cutoff.isoformat(),
+        "train_days": rules.retrain_window_days,
+    }
+    try:
+        trained = train_and_register(settings, config, progress)
+    except SkewlessError as e:  # validation failed, or too little data: recorded, not raised
+        return replace(decision, outcome=outcome | {"retrained": False, "error": str(e)})
+    gate = judge_candidate(settings, config, progress, trained.run.version)
+    outcome |= {
+        "candidate_version": trained.run.version,
+        "holdout_auc": trained.evaluation.roc_auc,
+        "gate_passed": gate.passed,
+        "gate_reasons": gate.reasons,
+        "candidate": gate.candidate,
+        "champion": gate.champion,
+    }
+    client = configure_mlflow(settings)
+    if gate.passed:
+        reason = f"v{trained.run.version} retrained by the policy ({decision.action}); shadow before canary"
+        write_deployment(
+            client, config.model_name, Deployment(DeploymentMode.SHADOW, settings.canary_share, reason)
+        )
+        outcome["deployment"] = "shadow"
+    elif alias_version(client, config.model_name, CHALLENGER) == trained.run.version:
+        client.delete_registered_model_alias(config.model_name, CHALLENGER)
+        outcome["deployment"] = "unchanged (gate refused the candidate)"
+    return replace(decision, outcome=outcome)
