@@ -122,24 +122,24 @@ def trend_plot(windows: Sequence[WindowDrift], performance: Sequence[WindowPerfo
     drift = _frame("share of features drifted per window (red: dataset drift)", "".join(bars), width)
     coverage = [_axes(width, 1.0)]
     points = []
-    for i, window in enumerate(performance):
+    for i, measured in enumerate(performance):
         x = MARGIN + i * step
-        height = window.coverage * (bottom - top)
+        height = measured.coverage * (bottom - top)
         coverage.append(
             f'<rect x="{x + 1:.1f}" y="{bottom - height:.1f}" width="{max(step - 2, 1):.1f}" '
             f'height="{height:.1f}" '
-            f'fill="#e0e0e0"><title>{window.start[:13]}: coverage {window.coverage:.0%}</title></rect>'
+            f'fill="#e0e0e0"><title>{measured.start[:13]}: coverage {measured.coverage:.0%}</title></rect>'
         )
-        if window.auc is not None:
-            points.append((x + step / 2, bottom - window.auc * (bottom - top), window))
-    for x, y, window in points:
-        colour = ALERT_COLOUR if window.status == "drop" else WINDOW_COLOUR
+        if measured.auc is not None:
+            points.append((x + step / 2, bottom - measured.auc * (bottom - top), measured))
+    for x, y, measured in points:
+        colour = ALERT_COLOUR if measured.status == "drop" else WINDOW_COLOUR
         coverage.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
-            f"<title>AUC {window.auc:.3f}</title></circle>"
+            f"<title>AUC {measured.auc:.3f}</title></circle>"
         )
     if len(points) > 1:
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         coverage.append(f'<polyline points="{line}" fill="none" stroke="{WINDOW_COLOUR}"/>')
-    auc = _frame("live AUC per window (dots) over label coverage (grey)", "".join(coverage), width)
+    auc = _frame("live AUC per measured (dots) over label coverage (grey)", "".join(coverage), width)
     return drift + auc

@@ -37,6 +37,7 @@ from serving.feature_log import ServedFeatureLog
 from serving.lineup import Active, Lineup, build_lineup, read_registry_view
 from serving.log_records import Role, log_record, log_schema
 from serving.metrics import ServingMetrics
+from serving.monitoring_gauges import MonitoringGaugesCollector
 from serving.schemas import HealthResponse, PredictRequest, PredictResponse
 from serving.scorer import WARM_UP_ROW, Scored
 from serving.shadow import ShadowRunner
@@ -452,7 +453,9 @@ def build_state(settings: Settings) -> ServingState:
     store = open_feature_store(settings)
     view = read_registry_view(client, settings)
     lineup = build_lineup(client, store, settings, view)
-    state = ServingState(settings, store, lineup, ServingMetrics(), client)
+    metrics = ServingMetrics()
+    metrics.registry.register(MonitoringGaugesCollector(settings.layout.monitoring_gauges))
+    state = ServingState(settings, store, lineup, metrics, client)
     state.start()
     freeze_heap()
     return state

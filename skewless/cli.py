@@ -359,6 +359,32 @@ def run_command(
                 f"(model v{response.get('model_version')}, {len(missing)} missing)"
             )
         typer.echo(f"Served-feature log: {settings.layout.served_log_dir}")
+    if result.monitoring is not None and result.decision is not None:
+        report = result.monitoring.report
+        flagged = ", ".join(f"{f.name} ({f.status})" for f in report.drift.features if f.flagged) or "none"
+        skew = report.skew
+        typer.echo(
+            f"\nMonitoring the replayed traffic against v{report.model_version}'s training profile: "
+            f"verdict {report.verdict} on {report.drift.rows} served rows; flagged features: {flagged}."
+        )
+        if skew is not None:
+            typer.echo(
+                f"Training-serving skew check on {skew.sampled} requests: {skew.status}"
+                + (
+                    f" ({', '.join(skew.skewed)})"
+                    if skew.skewed
+                    else " (every feature matched offline retrieval)"
+                )
+            )
+        performance = report.performance
+        typer.echo(
+            f"Performance: {performance.status} ({performance.labelled} of {performance.predictions} "
+            "labelled so far; chargebacks arrive 1-30 days after a transaction)."
+        )
+        typer.echo(f"Policy decision: {result.decision.action}: {'; '.join(result.decision.reasons)}")
+        typer.echo(f"Monitoring report: {result.monitoring.html_path}")
+        typer.echo(f"Prometheus gauges: {result.monitoring.gauges_path}")
+        typer.echo(f"Policy decisions: {settings.layout.policy_decisions}")
         typer.echo("Serve it yourself: skewless serve --port 8000   (then POST /predict, GET /docs)")
     typer.echo(f"\nData: {settings.layout.root}   Feast repo: {settings.feature_repo_dir}")
     typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")

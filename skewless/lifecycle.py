@@ -2,8 +2,10 @@
 
 The loop so far: simulate → build features → feast apply → materialize → one online
 lookup → train (point-in-time, MLflow) → evaluate → register → promote through the
-gate → serve the champion and replay simulated traffic through the API. Later
-stages (monitor, retrain, shadow, canary) extend the same job.
+gate → serve the champion and replay simulated traffic through the API → a
+monitoring report on the replayed traffic (drift against training, skew, labels
+so far) and the retraining policy's decision. Later stages (retrain, shadow,
+canary) extend the same job.
 """
 
 from __future__ import annotations
@@ -22,18 +24,22 @@ from feature_repo.operations import (
     open_feature_store,
 )
 from feature_repo.pipeline import FeatureBuildSummary, build_features
+from monitoring.config import MonitoringConfig
+from monitoring.job import ReportOutcome, run_report
+from monitoring.policy import Decision, decide, record_decision
 from serving.app import create_app
 from serving.replay import ReplayResult, replay_transactions
 from serving.runner import serve_in_background
 from simulation import SimulationConfig, SimulationSummary, simulate
 from skewless.contract import CUSTOMER_KEY, FEATURE_SERVICE_V1, MERCHANT_KEY
 from skewless.progress import Progress
+from skewless.retraining import carry_out
 from skewless.settings import Settings
 from training.config import TrainingConfig
 from training.job import TrainingOutcome, train_and_register
 from training.registry import GateDecision, promote
 
-__all__ = ["MainJobResult", "run_main_job", "sample_request", "serve_and_replay"]
+__all__ = ["MainJobResult", "monitor_replay", "run_main_job", "sample_request", "serve_and_replay"]
 
 REPLAY_COUNT = 200
 
@@ -50,6 +56,8 @@ class MainJobResult:
     training: TrainingOutcome
     promotion: GateDecision
     replay: ReplayResult | None
+    monitoring: ReportOutcome | None = None
+    decision: Decision | None = None
 
 
 def sample_request(settings: Settings) -> dict[str, Any]:
@@ -105,7 +113,11 @@ def run_main_job(
     training = training or TrainingConfig()
     outcome = train_and_register(settings, training, progress)
     decision = promote(settings, training, progress)
-    replay = serve_and_replay(settings, progress) if decision.passed or decision.champion_version else None
+    replay, monitoring, policy = None, None, None
+    if decision.passed or decision.champion_version:
+        replay_started = datetime.now(UTC)
+        replay = serve_and_replay(settings, progress)
+        monitoring, policy = monitor_replay(settings, progress, replay_started - timedelta(seconds=1))
     return MainJobResult(
         simulation=simulation,
         features=features,
@@ -115,6 +127,8 @@ def run_main_job(
         training=outcome,
         promotion=decision,
         replay=replay,
+        monitoring=monitoring,
+        decision=policy,
     )
 
 
@@ -128,6 +142,17 @@ def serve_and_replay(settings: Settings, progress: Progress, count: int = REPLAY
     with progress.step(f"serve the champion and replay {len(sample)} transactions through /predict"):
         with serve_in_background(create_app(settings)) as url:
             return replay_transactions(url, sample, at=datetime.now(UTC))
+
+
+def monitor_replay(settings: Settings, progress: Progress, since: datetime) -> tuple[ReportOutcome, Decision]:
+    """Report on the traffic served since ``since`` and record the policy's decision about it."""
+    config = MonitoringConfig(model_name=settings.model_name)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    outcome = run_report(settings, config, since, now, progress)
+    decision = decide(outcome.report, outcome.reference, config.policy, now)
+    decision = carry_out(settings, decision, config.policy, now, progress)
+    record_decision(decision, settings.layout.policy_decisions)
+    return outcome, decision
 
 
 def today_utc() -> date:
