@@ -58,7 +58,7 @@ class PerformanceRules:
     """
 
     max_auc_drop: float = 0.05
-    min_positives: int = 20
+    min_positives: int = 15  # with the standard-error condition below, enough to see a real drop
     min_coverage: float = 0.8
     z: float = 1.645
 

@@ -1,0 +1,109 @@
+"""Each simulated drift scenario raises what it should, and `none` rarely raises anything."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from monitoring.config import DriftRules, MonitoringConfig, PerformanceRules, PolicyRules
+from monitoring.drift import WindowDrift, judge_window
+from monitoring.job import build_report
+from monitoring.performance import measure_performance
+from monitoring.policy import decide
+from monitoring.windows import summarise_windows
+from skewless.deployment import Deployment, read_deployment
+from skewless.retraining import carry_out
+from skewless.settings import DeploymentMode
+from skewless.tracking import CHALLENGER, alias_version, configure_mlflow
+from tests.conftest import QUIET
+from tests.monitoring.conftest import (
+    DRIFT_START,
+    LABELS_ALL_KNOWN,
+    RETRAIN_AT,
+    SERVED_FROM,
+    SERVED_TO,
+    ScenarioWorld,
+)
+
+World = Callable[[str, int], ScenarioWorld]
+DAY = timedelta(days=1)
+# What the covariate scenario moves on its first day: the transaction amount (x1.6), the
+# share of foreign merchants (x3), and what is computed from them at request time.
+COVARIATE_DIRECT = {"txn_amount", "amount_to_mean_30d", "amount_zscore_30d", "is_foreign"}
+# Customer amount histories absorb the new amounts day by day; they may move too.
+COVARIATE_DERIVED = {"amount_sum_7d", "amount_mean_7d", "amount_std_7d", "amount_sum_30d", "amount_mean_30d",
+                     "amount_std_30d", "merchant_amount_mean_30d"}  # fmt: skip
+
+
+def daily(world: ScenarioWorld) -> list[WindowDrift]:
+    reference = world.reference
+    windows = summarise_windows(
+        world.settings.layout.served_log_dir, reference.features, reference.score, SERVED_FROM, SERVED_TO, DAY
+    )
+    return [judge_window(reference, w, DriftRules()) for w in windows]
+
+
+def test_no_drift_raises_dataset_drift_in_at_most_five_percent_of_windows(world: World) -> None:
+    judged = [w for seed in (11, 12) for w in daily(world("none", seed))]
+    assert len(judged) == 60 and all(w.verdict != "insufficient" for w in judged)
+    alarms = [(w.start[:10], w.drifted) for w in judged if w.verdict == "drift"]
+    rate = len(alarms) / len(judged)
+    print(f"false-alarm rate on 'none': {rate:.1%} of {len(judged)} daily windows; alarms {alarms}")
+    assert rate <= 0.05
+
+
+def test_covariate_shift_is_flagged_on_the_shifted_features_in_the_first_full_window(world: World) -> None:
+    windows = daily(world("covariate", 11))
+    before = [w for w in windows if w.start < DRIFT_START.isoformat()]
+    assert before and all(w.verdict == "ok" for w in before), [(w.start, w.drifted) for w in before]
+    first = next(w for w in windows if w.start == DRIFT_START.isoformat())
+    flagged = set(first.drifted)
+    assert COVARIATE_DIRECT <= flagged, flagged
+    assert flagged <= COVARIATE_DIRECT | COVARIATE_DERIVED, flagged - COVARIATE_DIRECT - COVARIATE_DERIVED
+    assert first.score is not None and first.score.ks_distance is not None and first.score.ks_distance > 0.05
+
+
+def test_pipeline_break_is_flagged_as_null_and_constant_on_the_broken_features(world: World) -> None:
+    windows = daily(world("pipeline_break", 11))
+    assert all(w.verdict == "ok" for w in windows if w.start < DRIFT_START.isoformat())
+    week_after = next(w for w in windows if w.start == (DRIFT_START + 3 * DAY).isoformat())
+    status = {f.name: f.status for f in week_after.features}
+    assert status["amount_mean_30d"] == "null"
+    assert status["distinct_merchants_7d"] in ("constant", "drift")
+    # Only the broken features and what the request-time transforms compute from them move.
+    derived = {"amount_to_mean_30d", "amount_zscore_30d"}
+    assert set(week_after.drifted) <= {"amount_mean_30d", "distinct_merchants_7d"} | derived
+
+
+def test_concept_drift_shows_in_performance_once_labels_arrive_and_triggers_retraining(world: World) -> None:
+    concept = world("concept", 11)
+    settings, reference = concept.settings, concept.reference
+    windows = daily(concept)
+    assert sum(w.verdict == "drift" for w in windows) <= 3, [(w.start, w.drifted) for w in windows]
+    weekly = timedelta(days=10)
+    rules, folder = PerformanceRules(), settings.layout.served_log_dir
+    early = measure_performance(
+        folder, settings.layout.labels, reference, SERVED_FROM, SERVED_TO, SERVED_TO, rules, weekly
+    )
+    assert all(p.status == "insufficient" for p in early), (
+        "legitimate labels take 30 days; nothing is judged yet"
+    )
+    known = measure_performance(
+        folder, settings.layout.labels, reference, SERVED_FROM, SERVED_TO, LABELS_ALL_KNOWN, rules, weekly
+    )
+    print([(p.start[:10], p.status, round(p.auc or 0, 3), p.positives) for p in known])
+    assert [p.status for p in known] == ["ok", "drop", "drop"]
+
+    config = MonitoringConfig(policy=PolicyRules(retrain_window_days=30))
+    report, _ = build_report(
+        settings, config, DRIFT_START, SERVED_TO, QUIET, as_of=LABELS_ALL_KNOWN, skew=False
+    )
+    decision = decide(report, reference, config.policy, RETRAIN_AT)
+    assert decision.action == "retrain" and decision.evidence["performance_status"] == "drop"
+    done = carry_out(settings, decision, config.policy, RETRAIN_AT, QUIET)
+    print(done.outcome)
+    assert done.outcome["retrained"] and done.outcome["gate_passed"], done.outcome
+    client = configure_mlflow(settings)
+    assert alias_version(client, settings.model_name, CHALLENGER) == done.outcome["candidate_version"]
+    deployment = read_deployment(client, settings.model_name, Deployment(DeploymentMode.SINGLE, 0.0))
+    assert deployment.mode is DeploymentMode.SHADOW
