@@ -24,9 +24,13 @@ def skewless(settings_root: str, *args: str) -> subprocess.CompletedProcess[str]
     )  # fmt: skip
 
 
+STARTED: list[datetime] = []
+
+
 @pytest.fixture(scope="module")
 def monitored(served: ServedWorkspace) -> LiveApi:
     live = start_api(served.settings, SKEWLESS_LOG_FLUSH_SECONDS="0.2")
+    STARTED.append(datetime.now(UTC))  # other tests share this log: the report reads our window only
     row = served.parity_row
     # The online store holds the state just before the parity transaction, so requests at its
     # time match offline retrieval; requests 20 days later meet a stale store: true skew.
@@ -49,7 +53,7 @@ def test_monitor_report_reads_the_api_log_and_finds_the_stale_store_as_skew(
     now = datetime.now(UTC)
     result = skewless(
         str(served.settings.root_dir), "monitor", "report",
-        "--start", (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+        "--start", STARTED[0].strftime("%Y-%m-%dT%H:%M:%S"),
         "--end", (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
