@@ -40,6 +40,7 @@ def historical_features(store: FeatureStore, service: str, requests: pd.DataFram
     joined = store.get_historical_features(
         entity_df=entity_df, features=get_feature_service(store, service)
     ).to_df()
-    joined["transaction_time"] = exact.to_numpy()[joined["_row"].to_numpy()]
+    # .array keeps the column's own unit and time zone (to_numpy would drop the zone).
+    joined["transaction_time"] = exact.reset_index(drop=True).iloc[joined["_row"].to_numpy()].array
     result: pd.DataFrame = joined.drop(columns="_row")
     return result
