@@ -40,7 +40,9 @@ class PredictRequest(BaseModel):
     merchant_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR.")
     channel: Literal["in_store", "contactless", "online"]
     transaction_time: AwareDatetime | None = Field(
-        default=None, description="When the transaction happened, with its UTC offset; default: now."
+        default=None,
+        strict=True,  # an ISO 8601 string only: a bare number is not silently read as epoch seconds
+        description="When the transaction happened, with its UTC offset; default: now.",
     )
     transaction_id: str | None = Field(
         default=None,

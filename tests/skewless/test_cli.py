@@ -89,7 +89,7 @@ def test_redis_url_is_refused_with_the_right_form(tmp_path: Path) -> None:
 
 def test_run_prints_the_lookup_and_the_gate_then_registry_errors_are_one_line(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws").root_dir
-    result = _run(ws, "run", "--days", "60", "--scale", "0.1", "--seed", "3")
+    result = _run(ws, "run", "--days", "90", "--scale", "0.1", "--seed", "3")
     assert result.returncode == 0, result.stderr
     assert "One online lookup, as the prediction API will make it:" in result.stdout
     assert "txn_count_7d" in result.stdout and "amount_to_mean_30d" in result.stdout

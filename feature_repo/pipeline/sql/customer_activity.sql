@@ -5,7 +5,11 @@
 -- (= $start - 30 days) feed the windows, so a range builds the same rows alone or
 -- as part of a longer range.
 WITH tx AS (
-    SELECT customer_id, merchant_id, transaction_time, amount
+    -- Amounts are whole cents: windowed sums run on integers, so they are exact and
+    -- the same whatever order or partition the rows are summed in (a float sum
+    -- landed on either side of a rounding boundary between a full and an
+    -- incremental build).
+    SELECT customer_id, merchant_id, transaction_time, CAST(round(amount * 100) AS BIGINT) AS cents
     FROM read_parquet($transactions)
     WHERE transaction_time >= $lookback_start AND transaction_time < $end
 ),
@@ -19,12 +23,18 @@ windowed AS (
         count(*) OVER w1h AS txn_count_1h,
         count(*) OVER w24h AS txn_count_24h,
         count(*) OVER w7d AS txn_count_7d,
-        round(sum(amount) OVER w7d, 6) AS amount_sum_7d,
-        round(avg(amount) OVER w7d, 6) AS amount_mean_7d,
-        round(stddev_samp(amount) OVER w7d, 6) AS amount_std_7d,
-        round(sum(amount) OVER w30d, 6) AS amount_sum_30d,
-        round(avg(amount) OVER w30d, 6) AS amount_mean_30d,
-        round(stddev_samp(amount) OVER w30d, 6) AS amount_std_30d,
+        round(sum(cents) OVER w7d / 100.0, 6) AS amount_sum_7d,
+        round(sum(cents) OVER w7d / (100.0 * count(*) OVER w7d), 6) AS amount_mean_7d,
+        CASE WHEN count(*) OVER w7d > 1 THEN round(sqrt(greatest(0.0,
+            (CAST(sum(cents * cents) OVER w7d AS DOUBLE)
+             - CAST(sum(cents) OVER w7d AS DOUBLE) ^ 2 / count(*) OVER w7d)
+            / (count(*) OVER w7d - 1))) / 100.0, 6) END AS amount_std_7d,
+        round(sum(cents) OVER w30d / 100.0, 6) AS amount_sum_30d,
+        round(sum(cents) OVER w30d / (100.0 * count(*) OVER w30d), 6) AS amount_mean_30d,
+        CASE WHEN count(*) OVER w30d > 1 THEN round(sqrt(greatest(0.0,
+            (CAST(sum(cents * cents) OVER w30d AS DOUBLE)
+             - CAST(sum(cents) OVER w30d AS DOUBLE) ^ 2 / count(*) OVER w30d)
+            / (count(*) OVER w30d - 1))) / 100.0, 6) END AS amount_std_30d,
         count(DISTINCT merchant_id) OVER w7d AS distinct_merchants_7d,
         -- Only a previous transaction within 30 days counts, so the value never
         -- depends on data older than the lookback.
