@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from skewless.settings import DeploymentMode
 
@@ -40,9 +40,7 @@ class PredictRequest(BaseModel):
     merchant_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR.")
     channel: Literal["in_store", "contactless", "online"]
     transaction_time: AwareDatetime | None = Field(
-        default=None,
-        strict=True,  # an ISO 8601 string only: a bare number is not silently read as epoch seconds
-        description="When the transaction happened, with its UTC offset; default: now.",
+        default=None, description="When the transaction happened, with its UTC offset; default: now."
     )
     transaction_id: str | None = Field(
         default=None,
@@ -50,6 +48,14 @@ class PredictRequest(BaseModel):
         max_length=64,
         description="The payment's own id, logged so that labels (chargebacks) can be joined later.",
     )
+
+    @field_validator("transaction_time", mode="before")
+    @classmethod
+    def _iso_string_only(cls, value: object) -> object:
+        # Pydantic would read a bare number as epoch seconds; the schema promises a date-time string.
+        if isinstance(value, int | float):
+            raise ValueError("must be an ISO 8601 date-time string with its UTC offset, not a number")
+        return value
 
 
 class PredictResponse(BaseModel):
