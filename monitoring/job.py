@@ -12,11 +12,11 @@ from monitoring.alerts import build_alerts, send_alerts
 from monitoring.config import MonitoringConfig
 from monitoring.drift import judge_window
 from monitoring.gauges import write_gauges
-from monitoring.performance import measure_performance
+from monitoring.performance import measure_performance_range
 from monitoring.reference import CategoricalReference, ModelReference, load_model_reference
 from monitoring.report import MonitoringReport, write_report
 from monitoring.skew import SkewReport, check_skew
-from monitoring.windows import summarise_windows
+from monitoring.windows import summarise_range
 from skewless.errors import InvalidDateRangeError
 from skewless.progress import Progress
 from skewless.settings import Settings
@@ -68,29 +68,15 @@ def build_report(
     with progress.step(
         f"summarise served rows of v{reference.version} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
     ):
-        total = summarise_windows(
-            folder, reference.features, reference.score, start, end, None, reference.version
-        )[0]
-        windows = (
-            summarise_windows(
-                folder, reference.features, reference.score, start, end, every, reference.version
-            )
-            if every
-            else [total]
+        total, windows = summarise_range(
+            folder, reference.features, reference.score, start, end, every, reference.version
         )
     with progress.step(f"drift of {len(reference.features)} features ({len(windows)} window(s))"):
         drift = judge_window(reference, total, config.drift)
         window_drifts = [judge_window(reference, w, config.drift) for w in windows]
     with progress.step("performance from the labels known so far"):
-        performance = measure_performance(
-            folder, layout.labels, reference, start, end, as_of, config.performance
-        )[0]
-        performance_windows = (
-            measure_performance(
-                folder, layout.labels, reference, start, end, as_of, config.performance, every
-            )
-            if every
-            else [performance]
+        performance, performance_windows = measure_performance_range(
+            folder, layout.labels, reference, start, end, as_of, config.performance, every
         )
     skew_report: SkewReport | None = None
     if skew and config.skew_sample > 0 and total.rows:

@@ -22,9 +22,9 @@ from scipy.stats import rankdata
 from monitoring.config import PerformanceRules
 from monitoring.errors import ServedLogError
 from monitoring.reference import ModelReference
-from monitoring.windows import log_files
+from monitoring.windows import bucket_sql, has_log, served_rows_sql, window_bounds
 
-__all__ = ["WindowPerformance", "auc_with_error", "measure_performance"]
+__all__ = ["WindowPerformance", "auc_with_error", "measure_performance", "measure_performance_range"]
 
 
 @dataclass(frozen=True)
@@ -148,43 +148,56 @@ def measure_performance(
     Raises:
         ServedLogError: the log or the labels cannot be read.
     """
-    start, end, as_of = start.astimezone(UTC), end.astimezone(UTC), as_of.astimezone(UTC)
-    step = every or (end - start)
-    count = max(1, int(np.ceil((end - start) / step)))
-    bounds = [(start + i * step, min(end, start + (i + 1) * step)) for i in range(count)]
-    version = reference.version if model_version is None else model_version
-    if not list(folder.glob("date=*/*.parquet")):
-        return [_judge(a, b, 0, np.zeros((0, 4)), reference, rules) for a, b in bounds]
-    source = f"read_parquet('{log_files(folder)}', hive_partitioning = true, union_by_name = true)"
-    bucket = f"CAST(floor((epoch(served_at) - {start.timestamp()!r}) / {step.total_seconds()!r}) AS BIGINT)"
-    served = (
-        f"SELECT {bucket} AS bucket, transaction_id, score, decision, amount FROM {source} WHERE served "
-        f"AND model_version = {int(version)} AND transaction_id IS NOT NULL "
-        f"AND served_at >= CAST('{start.isoformat()}' AS TIMESTAMPTZ) "
-        f"AND served_at < CAST('{end.isoformat()}' AS TIMESTAMPTZ) "
-        f"AND date >= CAST('{start.date().isoformat()}' AS DATE) "
-        f"AND date <= CAST('{end.date().isoformat()}' AS DATE)"
+    ranged = measure_performance_range(
+        folder, labels, reference, start, end, as_of, rules, every, model_version
     )
-    try:
-        with duckdb.connect() as connection:
-            connection.execute("SET TimeZone = 'UTC'")
-            connection.execute(f"CREATE TEMP VIEW served_rows AS {served}")
-            totals = dict(
-                connection.execute("SELECT bucket, count(*) FROM served_rows GROUP BY bucket").fetchall()
-            )
-            joined: list[tuple[Any, ...]] = []
-            if labels.exists():
-                joined = connection.execute(
-                    f"SELECT s.bucket, l.is_fraud, s.score, s.decision::INT, s.amount FROM served_rows s "
-                    f"JOIN read_parquet('{labels}') l "
-                    f"ON s.transaction_id = CAST(l.transaction_id AS VARCHAR) "
-                    f"WHERE l.label_time <= CAST('{as_of.isoformat()}' AS TIMESTAMPTZ)"
+    return ranged[1]
+
+
+def measure_performance_range(
+    folder: Path,
+    labels: Path,
+    reference: ModelReference,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    rules: PerformanceRules,
+    every: timedelta | None = None,
+    model_version: int | None = None,
+) -> tuple[WindowPerformance, list[WindowPerformance]]:
+    """The whole range and each window, from one read of the log and the labels."""
+    bounds = window_bounds(start, end, every)
+    start, end, as_of = bounds[0][0], bounds[-1][1], as_of.astimezone(UTC)
+    version = reference.version if model_version is None else model_version
+    totals: dict[int, int] = {}
+    joined: list[tuple[Any, ...]] = []
+    if has_log(folder):
+        bucket = bucket_sql(start, bounds[0][1] - bounds[0][0])
+        columns = f"{bucket} AS bucket, transaction_id, score, decision, amount"
+        served = f"{served_rows_sql(folder, start, end, version, columns)} AND transaction_id IS NOT NULL"
+        known = f"l.label_time <= CAST('{as_of.isoformat()}' AS TIMESTAMPTZ)"
+        try:
+            with duckdb.connect() as connection:
+                connection.execute("SET TimeZone = 'UTC'")
+                connection.execute(f"CREATE TEMP VIEW served_rows AS {served}")
+                counted = connection.execute(
+                    "SELECT bucket, count(*) FROM served_rows GROUP BY bucket"
                 ).fetchall()
-    except duckdb.Error as e:
-        raise ServedLogError(f"cannot join the served-feature log with the labels: {e}") from e
+                totals = {int(bucket): int(count) for bucket, count in counted}
+                if labels.exists():
+                    joined = connection.execute(
+                        "SELECT s.bucket, l.is_fraud, s.score, s.decision::INT, s.amount FROM served_rows s "
+                        f"JOIN read_parquet('{labels}') l "
+                        "ON s.transaction_id = CAST(l.transaction_id AS VARCHAR) "
+                        f"WHERE {known}"
+                    ).fetchall()
+        except duckdb.Error as e:
+            raise ServedLogError(f"cannot join the served-feature log with the labels: {e}") from e
     table = np.array([row[1:] for row in joined], dtype=np.float64).reshape(-1, 4)
     buckets = np.array([row[0] for row in joined], dtype=np.int64)
-    return [
-        _judge(low, high, int(totals.get(index, 0)), table[buckets == index], reference, rules)
+    total = _judge(start, end, sum(totals.values()), table, reference, rules)
+    windows = [
+        _judge(low, high, totals.get(index, 0), table[buckets == index], reference, rules)
         for index, (low, high) in enumerate(bounds)
     ]
+    return total, windows

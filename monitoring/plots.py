@@ -18,18 +18,20 @@ REFERENCE_COLOUR, WINDOW_COLOUR, ALERT_COLOUR, MUTED = "#4c72b0", "#dd8452", "#c
 WIDTH, HEIGHT, MARGIN = 420, 190, 34
 
 
-def _frame(title: str, body: str, width: int = WIDTH) -> str:
-    legend = (
+def _frame(title: str, body: str, width: int = WIDTH, legend: bool = True) -> str:
+    key = (
         f'<rect x="{width - 150}" y="6" width="10" height="10" fill="{REFERENCE_COLOUR}"/>'
         f'<text x="{width - 136}" y="15">training</text>'
         f'<rect x="{width - 80}" y="6" width="10" height="10" fill="{WINDOW_COLOUR}"/>'
         f'<text x="{width - 66}" y="15">served</text>'
     )
+    if not legend:
+        key = ""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}" '
         f'viewBox="0 0 {width} {HEIGHT}" font-family="sans-serif" font-size="10" role="img">'
         f'<title>{html.escape(title)}</title><rect width="100%" height="100%" fill="#fff"/>'
-        f'<text x="{MARGIN}" y="15" font-weight="bold">{html.escape(title)}</text>{legend}{body}</svg>'
+        f'<text x="{MARGIN}" y="15" font-weight="bold">{html.escape(title)}</text>{key}{body}</svg>'
     )
 
 
@@ -119,7 +121,9 @@ def trend_plot(windows: Sequence[WindowDrift], performance: Sequence[WindowPerfo
             f'height="{height:.1f}" fill="{colour}"><title>{window.start[:13]}: {window.verdict}, '
             f"{', '.join(window.drifted) or 'nothing flagged'}</title></rect>"
         )
-    drift = _frame("share of features drifted per window (red: dataset drift)", "".join(bars), width)
+    drift = _frame(
+        "share of features drifted per window (red: dataset drift)", "".join(bars), width, legend=False
+    )
     coverage = [_axes(width, 1.0)]
     points = []
     for i, measured in enumerate(performance):
@@ -141,5 +145,7 @@ def trend_plot(windows: Sequence[WindowDrift], performance: Sequence[WindowPerfo
     if len(points) > 1:
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         coverage.append(f'<polyline points="{line}" fill="none" stroke="{WINDOW_COLOUR}"/>')
-    auc = _frame("live AUC per measured (dots) over label coverage (grey)", "".join(coverage), width)
+    auc = _frame(
+        "live AUC per window (dots) over label coverage (grey)", "".join(coverage), width, legend=False
+    )
     return drift + auc

@@ -24,7 +24,7 @@ from feast import FeatureStore
 
 from feature_repo.operations import historical_features
 from monitoring.errors import ServedLogError
-from monitoring.windows import log_files
+from monitoring.windows import has_log, served_rows_sql
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
 
 __all__ = ["FeatureSkew", "SkewReport", "check_skew"]
@@ -77,15 +77,8 @@ def _equal(served: pd.Series, offline: pd.Series, categorical: bool) -> np.ndarr
 def _sample(
     folder: Path, start: datetime, end: datetime, size: int, model_version: int, seed: int
 ) -> pd.DataFrame:
-    source = f"read_parquet('{log_files(folder)}', hive_partitioning = true, union_by_name = true)"
-    sql = (
-        f"SELECT * FROM {source} WHERE served AND model_version = {int(model_version)} "
-        f"AND served_at >= CAST('{start.isoformat()}' AS TIMESTAMPTZ) "
-        f"AND served_at < CAST('{end.isoformat()}' AS TIMESTAMPTZ) "
-        f"AND date >= CAST('{start.date().isoformat()}' AS DATE) "
-        f"AND date <= CAST('{end.date().isoformat()}' AS DATE) "
-        f"USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE ({int(seed)})"
-    )
+    sample_clause = f"USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE ({int(seed)})"
+    sql = f"{served_rows_sql(folder, start, end, model_version)} {sample_clause}"
     try:
         with duckdb.connect() as connection:
             connection.execute("SET TimeZone = 'UTC'")
@@ -108,7 +101,7 @@ def check_skew(
     seed: int = 0,
 ) -> SkewReport:
     """Compare a sample of served rows of ``model_version`` in ``[start, end)`` with offline retrieval."""
-    if sample <= 0 or not list(folder.glob("date=*/*.parquet")):
+    if sample <= 0 or not has_log(folder):
         return SkewReport("insufficient", 0, 0, 0, [])
     rows = _sample(folder, start.astimezone(UTC), end.astimezone(UTC), sample, model_version, seed)
     degraded = int(rows["degraded"].sum()) if len(rows) else 0

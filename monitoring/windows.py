@@ -28,8 +28,13 @@ __all__ = [
     "CategoricalWindow",
     "NumericWindow",
     "Window",
+    "bucket_sql",
+    "has_log",
     "log_files",
+    "served_rows_sql",
+    "summarise_range",
     "summarise_windows",
+    "window_bounds",
 ]
 
 ENTITY_KEYS = ("customer_id", "merchant_id")
@@ -81,6 +86,44 @@ class Window:
 def log_files(folder: Path) -> str:
     """The glob DuckDB reads for a served-feature log folder."""
     return str(folder / "date=*" / "*.parquet")
+
+
+def has_log(folder: Path) -> bool:
+    """Whether the folder holds any log file yet."""
+    return any(folder.glob("date=*/*.parquet"))
+
+
+def window_bounds(start: datetime, end: datetime, every: timedelta | None) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` cut into consecutive ranges of ``every`` (the last may be shorter); one if None."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    step = every or (end - start)
+    count = max(1, int(np.ceil((end - start) / step)))
+    return [(start + i * step, min(end, start + (i + 1) * step)) for i in range(count)]
+
+
+def bucket_sql(start: datetime, every: timedelta) -> str:
+    """SQL numbering each row's sub-window: 0 for ``[start, start + every)``, and so on."""
+    return f"CAST(floor((epoch(served_at) - {start.timestamp()!r}) / {every.total_seconds()!r}) AS BIGINT)"
+
+
+def served_rows_sql(
+    folder: Path, start: datetime, end: datetime, model_version: int | None, select: str = "*"
+) -> str:
+    """SQL of the rows really served in ``[start, end)`` (of one model version, if given).
+
+    Only the date partitions the range touches are opened.
+    """
+    where = [
+        "served",
+        f"served_at >= CAST('{start.isoformat()}' AS TIMESTAMPTZ)",
+        f"served_at < CAST('{end.isoformat()}' AS TIMESTAMPTZ)",
+        f"date >= CAST('{start.astimezone(UTC).date().isoformat()}' AS DATE)",
+        f"date <= CAST('{end.astimezone(UTC).date().isoformat()}' AS DATE)",
+    ]
+    if model_version is not None:
+        where.append(f"model_version = {int(model_version)}")
+    source = f"read_parquet('{log_files(folder)}', hive_partitioning = true, union_by_name = true)"
+    return f"SELECT {select} FROM {source} WHERE {' AND '.join(where)}"
 
 
 def _literal(value: float) -> str:
@@ -140,8 +183,8 @@ def _categorical_window(row: Mapping[str, Any], alias: str, rows: int) -> Catego
     return CategoricalWindow(count=count, nulls=rows - count, counts=counts)
 
 
-def _columns_in_log(connection: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
-    described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+def _columns_in_log(connection: duckdb.DuckDBPyConnection, rows_sql: str) -> dict[str, str]:
+    described = connection.execute(f"DESCRIBE {rows_sql}").fetchall()
     return {str(name): str(kind) for name, kind, *_ in described}
 
 
@@ -171,18 +214,33 @@ def summarise_windows(
     Raises:
         ServedLogError: a log file cannot be read.
     """
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    step = every or (end - start)
-    count = max(1, int(np.ceil((end - start) / step)))
-    bounds = [(start + i * step, min(end, start + (i + 1) * step)) for i in range(count)]
-    if not list(folder.glob("date=*/*.parquet")):
-        return [_empty(a, b, features, score) for a, b in bounds]
-    source = f"read_parquet('{log_files(folder)}', hive_partitioning = true, union_by_name = true)"
+    return summarise_range(folder, features, score, start, end, every, model_version)[1]
+
+
+def summarise_range(
+    folder: Path,
+    features: Mapping[str, Reference],
+    score: NumericReference | None,
+    start: datetime,
+    end: datetime,
+    every: timedelta | None = None,
+    model_version: int | None = None,
+) -> tuple[Window, list[Window]]:
+    """The whole range and its sub-windows, summarised in the same pass (see ``summarise_windows``)."""
+    bounds = window_bounds(start, end, every)
+    start, end = bounds[0][0], bounds[-1][1]
+    if not has_log(folder):
+        return _empty(start, end, features, score), [_empty(a, b, features, score) for a, b in bounds]
     try:
         with duckdb.connect() as connection:
             connection.execute("SET TimeZone = 'UTC'")
-            available = _columns_in_log(connection, source)
-            return _query(connection, source, available, features, score, bounds, start, step, model_version)
+            available = _columns_in_log(connection, served_rows_sql(folder, start, end, model_version))
+            step = bounds[0][1] - bounds[0][0]
+            rows = served_rows_sql(
+                folder, start, end, model_version, f"*, {bucket_sql(start, step)} AS bucket_"
+            )
+            connection.execute(f"CREATE TEMP VIEW window_rows AS {rows}")
+            return _query(connection, available, features, score, bounds)
     except duckdb.Error as e:
         raise ServedLogError(f"cannot read the served-feature log in {folder}: {e}") from e
 
@@ -206,15 +264,12 @@ def _empty(
 
 def _query(
     connection: duckdb.DuckDBPyConnection,
-    source: str,
     available: Mapping[str, str],
     features: Mapping[str, Reference],
     score: NumericReference | None,
     bounds: Sequence[tuple[datetime, datetime]],
-    start: datetime,
-    step: timedelta,
-    model_version: int | None,
-) -> list[Window]:
+) -> tuple[Window, list[Window]]:
+    """One scan of ``window_rows``: per sub-window and, as the group with no bucket, for the whole range."""
     aliases = {name: f"f{i}" for i, name in enumerate(features)}
     selects = ["count(*) AS rows_", "list(DISTINCT model_version) AS versions_"]
     for name, reference in features.items():
@@ -227,42 +282,21 @@ def _query(
             selects += [f"count({column}) AS {alias}_n", f"histogram(CAST({column} AS VARCHAR)) AS {alias}_h"]
     if score is not None:
         selects += _numeric_aggregates("score_", "score", score)
-    keys = [key for key in ENTITY_KEYS if key in available]
-    step_s = step.total_seconds()
-    bucket = f"CAST(floor((epoch(served_at) - {start.timestamp()!r}) / {step_s!r}) AS BIGINT)"
-    where = [
-        "served",
-        f"served_at >= CAST('{start.isoformat()}' AS TIMESTAMPTZ)",
-        f"served_at < CAST('{bounds[-1][1].isoformat()}' AS TIMESTAMPTZ)",
-        # Partition pruning: only the date folders the range touches are opened.
-        f"date >= CAST('{start.date().isoformat()}' AS DATE)",
-        f"date <= CAST('{bounds[-1][1].date().isoformat()}' AS DATE)",
-    ]
-    if model_version is not None:
-        where.append(f"model_version = {int(model_version)}")
-    base = f"SELECT *, {bucket} AS bucket_ FROM {source} WHERE {' AND '.join(where)}"
-    connection.execute(f"CREATE TEMP VIEW window_rows AS {base}")
-    summaries = {
-        int(row["bucket_"]): row
-        for row in _records(
-            connection, f"SELECT bucket_, {', '.join(selects)} FROM window_rows GROUP BY bucket_"
-        )
-    }
-    effective: dict[int, dict[str, float]] = {}
-    for key in keys:
+    sql = f"SELECT bucket_, {', '.join(selects)} FROM window_rows GROUP BY GROUPING SETS ((bucket_), ())"
+    summaries = {row["bucket_"]: row for row in _records(connection, sql)}
+    effective: dict[int | None, dict[str, float]] = {}
+    for key in (key for key in ENTITY_KEYS if key in available):
         sql = (
-            f"SELECT bucket_, sum(w) * sum(w) / sum(w * w) AS n FROM "
-            f"(SELECT bucket_, count(*)::DOUBLE AS w FROM window_rows GROUP BY bucket_, {key}) "
-            "GROUP BY bucket_"
+            "SELECT bucket_, sum(w) * sum(w) / sum(w * w) AS n FROM (SELECT bucket_, count(*)::DOUBLE AS w "
+            f"FROM window_rows GROUP BY GROUPING SETS ((bucket_, {key}), ({key}))) GROUP BY bucket_"
         )
         for row in _records(connection, sql):
-            effective.setdefault(int(row["bucket_"]), {})[key] = float(row["n"])
-    windows = []
-    for index, (low, high) in enumerate(bounds):
-        if index not in summaries:
-            windows.append(_empty(low, high, features, score))
-            continue
-        row = summaries[index]
+            effective.setdefault(row["bucket_"], {})[key] = float(row["n"])
+
+    def window(bucket: int | None, low: datetime, high: datetime) -> Window:
+        row = summaries.get(bucket)
+        if row is None or not row["rows_"]:
+            return _empty(low, high, features, score)
         rows = int(row["rows_"])
         columns: dict[str, ColumnWindow | None] = {}
         for name, reference in features.items():
@@ -275,8 +309,10 @@ def _query(
                 columns[name] = _categorical_window(row, aliases[name], rows)
         window_score = _numeric_window(row, "score_", rows, score) if score is not None else None
         versions = sorted(int(v) for v in row["versions_"] if v is not None)
-        windows.append(Window(low, high, rows, versions, columns, window_score, effective.get(index, {})))
-    return windows
+        return Window(low, high, rows, versions, columns, window_score, effective.get(bucket, {}))
+
+    total = window(None, bounds[0][0], bounds[-1][1])
+    return total, [window(index, low, high) for index, (low, high) in enumerate(bounds)]
 
 
 def _records(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:

@@ -453,29 +453,17 @@ def _echo_report(outcome: Any) -> None:
     )
 
 
-StartOption = Annotated[
-    datetime | None,
-    typer.Option(
-        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
-        help="Window start (UTC); default: end - 1 day.",
-        show_default=False,
-    ),
-]
-EndOption = Annotated[
-    datetime | None,
-    typer.Option(
-        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
-        help="Window end, exclusive (UTC); default: now.",
-        show_default=False,
-    ),
-]
+def _moment_option(help_text: str) -> Any:
+    """A UTC moment option: a day, or a day and a time."""
+    return typer.Option(
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"], help=help_text, show_default=False
+    )
+
+
+StartOption = Annotated[datetime | None, _moment_option("Window start (UTC); default: end - 1 day.")]
+EndOption = Annotated[datetime | None, _moment_option("Window end, exclusive (UTC); default: now.")]
 AsOfOption = Annotated[
-    datetime | None,
-    typer.Option(
-        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
-        help="Only labels known by then count; default: the window end.",
-        show_default=False,
-    ),
+    datetime | None, _moment_option("Only labels known by then count; default: the window end.")
 ]
 EveryOption = Annotated[str, typer.Option(help="Also judge sub-windows: hour, day or none.")]
 MonitorModelOption = Annotated[str, typer.Option(help="Model alias or version whose served rows to judge.")]
