@@ -367,6 +367,11 @@ def run_command(
             f"\nMonitoring the replayed traffic against v{report.model_version}'s training profile: "
             f"verdict {report.verdict} on {report.drift.rows} served rows; flagged features: {flagged}."
         )
+        typer.echo(
+            "  (The replay sends the last simulated day's transactions now, up to a day after that day "
+            "ended, so features that count time since the customer's previous transaction see the gap "
+            "and can be flagged: monitoring reporting a real difference from training.)"
+        )
         if skew is not None:
             typer.echo(
                 f"Training-serving skew check on {skew.sampled} requests: {skew.status}"
