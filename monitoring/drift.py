@@ -12,6 +12,9 @@ Wasserstein, null rates, unseen-category share) and a status:
 - ``absent``: the column is not in the log at all;
 - ``cyclic``: a time-of-day feature in a window shorter than a day (not judged).
 
+Where several checks fire, the status is the first in the order null, unseen,
+constant, drift (numeric and categorical alike) and the reasons list every one.
+
 The dataset verdict is ``drift`` when any feature is flagged, ``insufficient``
 when the window is too small to judge, else ``ok``.
 """
@@ -107,6 +110,33 @@ class WindowDrift:
         return asdict(self) | {"share_drifted": self.share_drifted}
 
 
+class _Findings:
+    """What the checks found, in the order they ran; the first one names the status.
+
+    The checks run in a fixed order of precedence (null, then unseen, then constant,
+    then drift; ``insufficient`` only when nothing else was found) for numeric and
+    categorical features alike; every finding keeps its reason.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[tuple[Status, str]] = []
+
+    def add(self, status: Status, reason: str | None) -> None:
+        if reason is None:
+            return
+        if status == "insufficient" and self.found:
+            return
+        self.found.append((status, reason))
+
+    @property
+    def status(self) -> Status:
+        return self.found[0][0] if self.found else "ok"
+
+    @property
+    def reasons(self) -> list[str]:
+        return [reason for _, reason in self.found]
+
+
 def _edges_labels(edges: np.ndarray) -> list[str]:
     if len(edges) == 0:
         return ["all"]
@@ -139,11 +169,8 @@ def _numeric(
     rules: DriftRules,
     alpha: float,
 ) -> FeatureDrift:
-    reasons: list[str] = []
-    status: Status = "ok"
-    null_reason = _null_check(reference, window.nulls, rows, effective, rules, alpha)
-    if null_reason:
-        status, reasons = "null", [null_reason]
+    findings = _Findings()
+    findings.add("null", _null_check(reference, window.nulls, rows, effective, rules, alpha))
     present_effective = effective * window.count / rows if rows else 0.0
     figures: dict[str, Any] = {}
     if window.count > 0 and len(reference.grid):
@@ -167,20 +194,20 @@ def _numeric(
             "window_cdf": window_cdf.tolist(),
         }
         if window.count < rules.min_rows:
-            if status == "ok":
-                status = "insufficient"
-                reasons.append(f"{window.count} values, fewer than {rules.min_rows} to judge")
-        elif window.minimum is not None and window.minimum == window.maximum and not reference.constant:
-            status = "constant"
-            reasons.append(
-                f"every value is {window.minimum:.6g}; training had {len(reference.grid)} distinct levels"
-            )
-        elif p_value < alpha and distance >= rules.ks_min_distance and status == "ok":
-            status = "drift"
-            reasons.append(f"KS distance {distance:.3f} (p = {p_value:.2g}), PSI {figures['psi']:.3f}")
-    elif window.count == 0 and status == "ok":
-        status = "insufficient"
-        reasons.append("no values in the window")
+            findings.add("insufficient", f"{window.count} values, fewer than {rules.min_rows} to judge")
+        else:
+            if window.minimum is not None and window.minimum == window.maximum and not reference.constant:
+                levels = len(reference.grid)
+                findings.add(
+                    "constant", f"every value is {window.minimum:.6g}; training had {levels} distinct levels"
+                )
+            if p_value < alpha and distance >= rules.ks_min_distance:
+                findings.add(
+                    "drift", f"KS distance {distance:.3f} (p = {p_value:.2g}), PSI {figures['psi']:.3f}"
+                )
+    elif window.count == 0:
+        findings.add("insufficient", "no values in the window")
+    status, reasons = findings.status, findings.reasons
     return FeatureDrift(
         name=name,
         kind="numeric",
@@ -207,11 +234,8 @@ def _categorical(
     rules: DriftRules,
     alpha: float,
 ) -> FeatureDrift:
-    reasons: list[str] = []
-    status: Status = "ok"
-    null_reason = _null_check(reference, window.nulls, rows, effective, rules, alpha)
-    if null_reason:
-        status, reasons = "null", [null_reason]
+    findings = _Findings()
+    findings.add("null", _null_check(reference, window.nulls, rows, effective, rules, alpha))
     known = list(reference.frequencies)
     unseen = sorted(set(window.counts) - set(known))
     figures: dict[str, Any] = {}
@@ -233,25 +257,25 @@ def _categorical(
             "window_shares": (counts / window.count).tolist(),
         }
         if window.count < rules.min_rows:
-            if status == "ok":
-                status = "insufficient"
-                reasons.append(f"{window.count} values, fewer than {rules.min_rows} to judge")
-        elif unseen_share > rules.unseen_share and status == "ok":
-            status = "unseen"
-            reasons.append(
-                f"{unseen_share:.1%} of values in categories training never saw: {', '.join(unseen[:5])}"
-            )
-        elif len(window.counts) == 1 and len(known) > 1 and status == "ok":
-            status = "constant"
-            reasons.append(
-                f"every value is '{next(iter(window.counts))}'; training had {len(known)} categories"
-            )
-        elif p_value < alpha and distance >= rules.js_min_distance and status == "ok":
-            status = "drift"
-            reasons.append(f"Jensen-Shannon distance {distance:.3f} (chi-square p = {p_value:.2g})")
-    elif status == "ok":
-        status = "insufficient"
-        reasons.append("no values in the window")
+            findings.add("insufficient", f"{window.count} values, fewer than {rules.min_rows} to judge")
+        else:
+            if unseen_share > rules.unseen_share:
+                findings.add(
+                    "unseen",
+                    f"{unseen_share:.1%} of values in categories training never saw: {', '.join(unseen[:5])}",
+                )
+            if len(window.counts) == 1 and len(known) > 1:
+                findings.add(
+                    "constant",
+                    f"every value is '{next(iter(window.counts))}'; training had {len(known)} categories",
+                )
+            if p_value < alpha and distance >= rules.js_min_distance:
+                findings.add(
+                    "drift", f"Jensen-Shannon distance {distance:.3f} (chi-square p = {p_value:.2g})"
+                )
+    else:
+        findings.add("insufficient", "no values in the window")
+    status, reasons = findings.status, findings.reasons
     return FeatureDrift(
         name=name,
         kind="categorical",

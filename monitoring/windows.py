@@ -126,23 +126,9 @@ def served_rows_sql(
     return f"SELECT {select} FROM {source} WHERE {' AND '.join(where)}"
 
 
-def _literal(value: float) -> str:
-    return f"CAST('{float(value)!r}' AS DOUBLE)"
-
-
-def _cell_expression(column: str, grid: np.ndarray) -> str:
-    """SQL giving the number of grid points strictly below the value: a binary search of CASEs."""
-
-    def search(low: int, high: int) -> str:
-        if low == high:
-            return str(low)
-        middle = (low + high) // 2
-        return (
-            f"CASE WHEN {column} <= {_literal(grid[middle])} THEN {search(low, middle)} "
-            f"ELSE {search(middle + 1, high)} END"
-        )
-
-    return f"CASE WHEN {column} IS NULL OR isnan({column}) THEN NULL ELSE {search(0, len(grid))} END"
+def _grid_sql(grid: np.ndarray) -> str:
+    """The grid as a DuckDB list of doubles that round-trips exactly."""
+    return "[" + ", ".join(f"CAST('{float(value)!r}' AS DOUBLE)" for value in grid) + "]"
 
 
 def _quote(name: str) -> str:
@@ -153,7 +139,7 @@ def _numeric_aggregates(alias: str, column: str, reference: NumericReference) ->
     valid = f"CASE WHEN isnan({column}) THEN NULL ELSE {column} END"
     return [
         f"count({valid}) AS {alias}_n",
-        f"histogram({_cell_expression(column, reference.grid)}) AS {alias}_h",
+        f"histogram({valid}, {_grid_sql(reference.grid)}) AS {alias}_h",
         f"min({valid}) AS {alias}_min",
         f"max({valid}) AS {alias}_max",
         f"avg({valid}) AS {alias}_avg",
@@ -163,9 +149,11 @@ def _numeric_aggregates(alias: str, column: str, reference: NumericReference) ->
 def _numeric_window(
     row: Mapping[str, Any], alias: str, rows: int, reference: NumericReference
 ) -> NumericWindow:
+    # DuckDB's binned histogram is keyed by each cell's upper grid point (right-closed),
+    # with values above the last point under +inf: the key's place in the grid is the cell.
     cells = np.zeros(len(reference.grid) + 1, dtype=np.int64)
-    for cell, count in (row[f"{alias}_h"] or {}).items():
-        cells[int(cell)] = int(count)
+    for upper, count in (row[f"{alias}_h"] or {}).items():
+        cells[int(np.searchsorted(reference.grid, float(upper)))] += int(count)
     count = int(row[f"{alias}_n"])
     return NumericWindow(
         count=count,
