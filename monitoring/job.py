@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feature_repo.operations import open_feature_store
 from monitoring.alerts import build_alerts, send_alerts
 from monitoring.config import MonitoringConfig
 from monitoring.drift import judge_window
@@ -62,6 +61,7 @@ def build_report(
         )
     as_of = as_of or end
     layout = settings.layout
+    run_skew = skew and config.skew_sample > 0
     with progress.step(f"read the reference profile of {config.model_name}@{model} from MLflow"):
         reference = load_model_reference(configure_mlflow(settings), config.model_name, model)
     folder = layout.served_log_dir
@@ -79,10 +79,12 @@ def build_report(
             folder, layout.labels, reference, start, end, as_of, config.performance, every
         )
     skew_report: SkewReport | None = None
-    if skew and config.skew_sample > 0 and total.rows:
+    if run_skew and total.rows:
         with progress.step(
             f"skew check: {config.skew_sample} served requests against get_historical_features"
         ):
+            from feature_repo.operations import open_feature_store  # Feast: seconds to import; only here
+
             categorical = [n for n, r in reference.features.items() if isinstance(r, CategoricalReference)]
             skew_report = check_skew(
                 open_feature_store(settings),

@@ -15,17 +15,18 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import numpy as np
 import pandas as pd
-from feast import FeatureStore
 
-from feature_repo.operations import historical_features
 from monitoring.errors import ServedLogError
 from monitoring.windows import has_log, served_rows_sql
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
 
 __all__ = ["FeatureSkew", "SkewReport", "check_skew"]
 
@@ -101,6 +102,8 @@ def check_skew(
     seed: int = 0,
 ) -> SkewReport:
     """Compare a sample of served rows of ``model_version`` in ``[start, end)`` with offline retrieval."""
+    from feature_repo.operations.historical import historical_features  # Feast: seconds to import
+
     if sample <= 0 or not has_log(folder):
         return SkewReport("insufficient", 0, 0, 0, [])
     rows = _sample(folder, start.astimezone(UTC), end.astimezone(UTC), sample, model_version, seed)

@@ -163,3 +163,120 @@ def mlflow_server(backend_url: str, artifacts: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def require_binary(name: str, package: str | None = None) -> str:
+    """The path of a system binary the test drives; fails in CI, skips elsewhere, when missing."""
+    import pytest
+
+    path = shutil.which(name)
+    if path is None:
+        hint = f"{name} is not installed (scripts/system-deps.sh installs {package or name})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{hint}; CI needs it")
+        pytest.skip(hint)
+    return path
+
+
+@dataclass(frozen=True)
+class PrometheusServer:
+    """A real Prometheus on loopback: its URL and an instant query."""
+
+    url: str
+
+    def query(self, expression: str) -> list[dict[str, object]]:
+        import json
+        import urllib.parse
+        import urllib.request
+
+        address = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': expression})}"
+        with urllib.request.urlopen(address, timeout=5) as response:
+            answer = json.loads(response.read())
+        assert answer["status"] == "success", answer
+        result: list[dict[str, object]] = answer["data"]["result"]
+        return result
+
+    def wait_for(self, expression: str, timeout_s: float = 30.0) -> list[dict[str, object]]:
+        """Query until the expression returns a sample (Prometheus scrapes every second)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = self.query(expression)
+            if result or time.monotonic() > deadline:
+                return result
+            time.sleep(0.5)
+
+
+@contextmanager
+def prometheus_scraping(target: str, job: str = "skewless-api") -> Iterator[PrometheusServer]:
+    """Debian's Prometheus on a free loopback port, scraping ``target`` (host:port) every second."""
+    import urllib.request
+
+    binary = require_binary("prometheus")
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="skewless-prometheus-")
+    config = os.path.join(folder, "prometheus.yml")
+    with open(config, "w") as handle:
+        handle.write(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            f"scrape_configs:\n  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n"
+        )
+    process = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.tsdb.path={folder}/data",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"prometheus did not start on {url}") from None
+                time.sleep(0.3)
+        yield PrometheusServer(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class WebhookReceiver:
+    """A loopback HTTP endpoint that records every JSON body POSTed to it."""
+
+    url: str
+    bodies: list[object]
+
+
+@contextmanager
+def webhook_receiver(status: int = 200) -> Iterator[WebhookReceiver]:
+    """Serve a webhook on a free loopback port, answering ``status`` to every POST."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bodies: list[object] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("content-length", "0"))
+            bodies.append(json.loads(self.rfile.read(length)))
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield WebhookReceiver(f"http://127.0.0.1:{server.server_address[1]}/alerts", bodies)
+    finally:
+        server.shutdown()
+        server.server_close()

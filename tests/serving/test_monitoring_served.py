@@ -1,23 +1,26 @@
-"""`skewless monitor report` on the log the live API wrote: skew, gauges on /metrics, the page in Chromium."""
+"""`skewless monitor report` on the log the live API wrote: skew, the alert webhook, gauges on /metrics
+scraped by a real Prometheus, the page in Chromium."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.servers import prometheus_scraping, require_binary, webhook_receiver
 from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, ServedWorkspace, start_api, stop_api
 
 
-def skewless(settings_root: str, *args: str) -> subprocess.CompletedProcess[str]:
+def skewless(settings_root: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SKEWLESS_", "FEAST_"))}
+    environment.update(env)
     return subprocess.run(
         [sys.executable, "-m", "skewless.cli", "--root-dir", settings_root, *args],
         capture_output=True, text=True, timeout=300, env=environment,
@@ -28,7 +31,7 @@ STARTED: list[datetime] = []
 
 
 @pytest.fixture(scope="module")
-def monitored(served: ServedWorkspace) -> LiveApi:
+def monitored(served: ServedWorkspace) -> Iterator[LiveApi]:
     live = start_api(served.settings, SKEWLESS_LOG_FLUSH_SECONDS="0.2")
     STARTED.append(datetime.now(UTC))  # other tests share this log: the report reads our window only
     row = served.parity_row
@@ -44,20 +47,27 @@ def monitored(served: ServedWorkspace) -> LiveApi:
         )
         assert status == 200
     time.sleep(1.0)
-    return live
+    yield live
+    stop_api(live)
 
 
 def test_monitor_report_reads_the_api_log_and_finds_the_stale_store_as_skew(
     served: ServedWorkspace, monitored: LiveApi
 ) -> None:
     now = datetime.now(UTC)
-    result = skewless(
-        str(served.settings.root_dir), "monitor", "report",
-        "--start", STARTED[0].strftime("%Y-%m-%dT%H:%M:%S"),
-        "--end", (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
-    )  # fmt: skip
+    with webhook_receiver() as hook:
+        result = skewless(
+            str(served.settings.root_dir), "monitor", "report",
+            "--start", STARTED[0].strftime("%Y-%m-%dT%H:%M:%S"),
+            "--end", (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
+            SKEWLESS_ALERT_WEBHOOK_URL=hook.url,
+        )  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
+    [posted] = hook.bodies  # one POST with every alert of the report
+    [alert] = posted["alerts"]  # type: ignore[index]
+    assert alert["alert"] == "training_serving_skew" and alert["rows"] == 10
+    assert alert["report"] == summary["report_html"]
     assert summary["rows"] == 40 and summary["verdict"] == "insufficient"  # 40 rows: too few to judge drift
     assert summary["skew"] == "skew" and "training_serving_skew" in summary["alerts"]
     report = json.loads(open(summary["report_json"]).read())
@@ -82,14 +92,27 @@ def test_monitor_report_reads_the_api_log_and_finds_the_stale_store_as_skew(
     )
 
 
+def test_a_real_prometheus_scrapes_the_api_and_the_monitoring_gauges(
+    served: ServedWorkspace, monitored: LiveApi
+) -> None:
+    with prometheus_scraping(monitored.url.removeprefix("http://")) as prometheus:
+        assert prometheus.wait_for('up{job="skewless-api"} == 1'), "Prometheus never reached the API"
+        [skew] = prometheus.wait_for("skewless_skew_mismatched_rows")
+        assert skew["metric"]["model_version"] == "1" and float(skew["value"][1]) == 10.0  # type: ignore[index]
+        [rows] = prometheus.query("skewless_drift_window_rows")
+        assert float(rows["value"][1]) == 40.0  # type: ignore[index]
+        predictions = prometheus.query("sum(skewless_predictions_total)")
+        assert predictions and float(predictions[0]["value"][1]) >= 40.0  # type: ignore[index]
+        latency = prometheus.query(
+            "histogram_quantile(0.99, sum by (le) (skewless_request_duration_seconds_bucket))"
+        )
+        assert latency and float(latency[0]["value"][1]) > 0.0  # type: ignore[index]
+
+
 def test_the_report_renders_in_headless_chromium(
     served: ServedWorkspace, monitored: LiveApi, tmp_path
 ) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (scripts/system-deps.sh installs it)")
-        pytest.skip("chromium is not installed (scripts/system-deps.sh installs it)")
+    browser = require_binary("chromium")
     pages = sorted(served.settings.layout.monitoring_dir.rglob("report.html"))
     assert pages
     shot = tmp_path / "report.png"
@@ -104,4 +127,28 @@ def test_the_report_renders_in_headless_chromium(
     pixels = image.imread(str(shot))
     coloured = (abs(pixels[..., 0] - pixels[..., 2]) > 0.15).mean()  # the badges and the plots' colours
     assert coloured > 0.002, f"the screenshot looks blank ({coloured:.4%} coloured pixels)"
-    stop_api(monitored)
+
+
+def test_monitor_check_decides_on_the_api_log_and_records_the_decision(
+    served: ServedWorkspace, monitored: LiveApi
+) -> None:
+    decisions = served.settings.layout.policy_decisions
+    before = decisions.read_text().count("\n") if decisions.exists() else 0
+    result = skewless(
+        str(served.settings.root_dir), "monitor", "check", "--no-skew", "--no-retrain",
+        "--start", STARTED[0].strftime("%Y-%m-%dT%H:%M:%S"),
+        "--end", (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    decoder, text = json.JSONDecoder(), result.stdout.strip()
+    report, end = decoder.raw_decode(text)
+    decision, _ = decoder.raw_decode(text[end:].lstrip())
+    assert report["skew"] is None and report["rows"] == 40
+    # 40 rows and no labels: no drift or performance evidence; but the requests are sent
+    # now, long after the simulated training data ends, so the schedule is due.
+    assert decision["decision"] == "retrain_scheduled", decision
+    assert "past the 30-day schedule" in decision["reasons"][0]
+    assert "dry run" in str(decision["outcome"])
+    recorded = decisions.read_text().splitlines()
+    assert len(recorded) == before + 1
+    assert json.loads(recorded[-1])["action"] == "retrain_scheduled"
