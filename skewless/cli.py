@@ -18,9 +18,10 @@ from pydantic import ValidationError
 
 from skewless.contract import FEATURE_SERVICE_V1
 from skewless.errors import SkewlessError
+from skewless.locks import MATERIALIZE, POLICY, job_lock
 from skewless.progress import Progress
 from skewless.quiet import quiet_third_party_warnings
-from skewless.settings import Profile, Settings
+from skewless.settings import DeploymentMode, Profile, Settings
 
 if TYPE_CHECKING:
     from simulation import SimulationConfig
@@ -45,6 +46,13 @@ monitor_app = typer.Typer(
 app.add_typer(monitor_app, name="monitor")
 
 DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
+
+
+def _moment_option(help_text: str) -> Any:
+    """A UTC moment option: a day, or a day and a time."""
+    return typer.Option(
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"], help=help_text, show_default=False
+    )
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -163,14 +171,19 @@ def materialize_command(
     start: DateOption = None,
     end: DateOption = None,
 ) -> None:
-    """Load feature values into the online store: [start, end), or incrementally up to end (default now)."""
+    """Load feature values into the online store: [start, end), or incrementally up to end (default now).
+
+    One run at a time: a second run while one is going exits 75 and changes nothing.
+    """
     from feature_repo.operations import materialize_features, open_feature_store
 
     def moment(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None else None
 
-    store = open_feature_store(_settings(ctx))
-    summary = materialize_features(store, end=moment(end) or datetime.now(UTC), start=moment(start))
+    settings = _settings(ctx)
+    with job_lock(settings.layout, MATERIALIZE):
+        store = open_feature_store(settings)
+        summary = materialize_features(store, end=moment(end) or datetime.now(UTC), start=moment(start))
     _echo_json(asdict(summary))
 
 
@@ -277,6 +290,47 @@ def rollback_command(ctx: typer.Context, model_name: ModelOption = "fraud_detect
 
     current, previous = rollback(_settings(ctx), TrainingConfig(model_name=model_name))
     _echo_json({"model": model_name, "rolled_back": current, "champion": previous})
+
+
+@app.command("deploy")
+def deploy_command(
+    ctx: typer.Context,
+    mode: Annotated[DeploymentMode, typer.Option(help="single, shadow or canary.")],
+    canary_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of customers the challenger answers in canary.")
+    ] = 0.1,
+    model_name: ModelOption = "fraud_detection",
+) -> None:
+    """Set how the champion and the challenger share traffic; every API replica follows within a poll."""
+    from skewless.deployment import request_deployment
+    from skewless.tracking import configure_mlflow
+
+    client = configure_mlflow(_settings(ctx))
+    deployment = request_deployment(client, model_name, mode, canary_share, "set by hand (skewless deploy)")
+    _echo_json({"model": model_name, "mode": deployment.mode.value, "canary_share": deployment.canary_share})
+
+
+@app.command("retrain")
+def retrain_command(
+    ctx: typer.Context,
+    as_of: Annotated[
+        datetime | None,
+        _moment_option("Train on data known by then (default: now, capped at the data's end)."),
+    ] = None,
+    model_name: ModelOption = "fraud_detection",
+) -> None:
+    """Retrain on the latest window now; a candidate that passes the gate waits as challenger in shadow.
+
+    Shares the policy's lock with `monitor check`; does nothing while a challenger already waits.
+    """
+    from monitoring.config import PolicyRules
+    from skewless.retraining import retrain_now
+
+    settings = _settings(ctx)
+    moment = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else (as_of or datetime.now(UTC))
+    with job_lock(settings.layout, POLICY):
+        decision = retrain_now(settings, PolicyRules(), moment, Progress(), model_name)
+    _echo_json({"decision": decision.action, "outcome": decision.outcome})
 
 
 @app.command("serve")
@@ -458,13 +512,6 @@ def _echo_report(outcome: Any) -> None:
     )
 
 
-def _moment_option(help_text: str) -> Any:
-    """A UTC moment option: a day, or a day and a time."""
-    return typer.Option(
-        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"], help=help_text, show_default=False
-    )
-
-
 StartOption = Annotated[datetime | None, _moment_option("Window start (UTC); default: end - 1 day.")]
 EndOption = Annotated[datetime | None, _moment_option("Window end, exclusive (UTC); default: now.")]
 AsOfOption = Annotated[
@@ -503,15 +550,19 @@ def monitor_check_command(
         bool, typer.Option(help="Carry out a retraining decision (--no-retrain: record only).")
     ] = True,
 ) -> None:
-    """The report, then the retraining policy's decision (recorded with its evidence, and carried out)."""
+    """The report, then the retraining policy's decision (recorded with its evidence, and carried out).
+
+    Holds the policy's lock: a second check (or retrain) while one runs exits 75 and changes nothing.
+    """
     from monitoring.policy import decide, record_decision
     from skewless.retraining import carry_out
 
     settings = _settings(ctx)
-    outcome, config, known = _report(ctx, start, end, as_of, every, model, skew, retrain)
-    decision = decide(outcome.report, outcome.reference, config.policy, known)
-    decision = carry_out(settings, decision, config.policy, known, Progress())
-    record_decision(decision, settings.layout.policy_decisions)
+    with job_lock(settings.layout, POLICY):
+        outcome, config, known = _report(ctx, start, end, as_of, every, model, skew, retrain)
+        decision = decide(outcome.report, outcome.reference, config.policy, known)
+        decision = carry_out(settings, decision, config.policy, known, Progress())
+        record_decision(decision, settings.layout.policy_decisions)
     _echo_report(outcome)
     _echo_json(
         {

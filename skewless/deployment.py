@@ -22,7 +22,9 @@ from typing import Any
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from skewless.errors import ConfigurationError
 from skewless.settings import DeploymentMode, Settings
+from skewless.tracking import CHALLENGER, alias_version
 
 __all__ = [
     "CANARY_ROLLBACK_TAG",
@@ -31,6 +33,7 @@ __all__ = [
     "canary_point",
     "read_canary_rollback",
     "read_deployment",
+    "request_deployment",
     "write_canary_rollback",
     "write_deployment",
 ]
@@ -104,3 +107,30 @@ def read_canary_rollback(client: MlflowClient, model_name: str, version: int) ->
         return "; ".join(json.loads(text)["reasons"])
     except (ValueError, KeyError, TypeError):
         return text
+
+
+def request_deployment(
+    client: MlflowClient, model_name: str, mode: DeploymentMode, canary_share: float, reason: str
+) -> Deployment:
+    """Record a deployment asked for by hand, after checking there is a challenger to route to.
+
+    Every API worker and replica picks it up at its next registry poll.
+
+    Raises:
+        ConfigurationError: shadow or canary without a ``challenger`` alias, a canary for a
+            version that was rolled back from canary, or a share outside [0, 1].
+    """
+    if not 0.0 <= canary_share <= 1.0:
+        raise ConfigurationError(f"the canary share must be within [0, 1], got {canary_share}")
+    if mode is not DeploymentMode.SINGLE:
+        challenger = alias_version(client, model_name, CHALLENGER)
+        if challenger is None:
+            raise ConfigurationError(
+                f"'{model_name}' has no challenger to {mode.value}: retrain first (skewless retrain)"
+            )
+        why = read_canary_rollback(client, model_name, challenger) if mode is DeploymentMode.CANARY else None
+        if why:
+            raise ConfigurationError(f"challenger v{challenger} was rolled back from canary ({why}); retrain")
+    deployment = Deployment(mode, canary_share, reason)
+    write_deployment(client, model_name, deployment)
+    return deployment

@@ -6,7 +6,8 @@
     ├── UnknownScenarioError      a drift scenario name is not one we ship
     ├── DataNotFoundError         an input the step needs has not been produced yet
     ├── FeatureRepoError          `feast apply` / registry work on the feature repo failed
-    └── OnlineStoreError          the online store could not be written or read
+    ├── OnlineStoreError          the online store could not be written or read
+    └── JobLockedError            the same scheduled job is already running (exit 75)
 
 The CLI prints ``str(error)`` on one line and exits with ``error.exit_code``; the API
 (later) maps ``http_status`` to a JSON response. Causes are chained with ``from``.
@@ -19,6 +20,7 @@ __all__ = [
     "DataNotFoundError",
     "FeatureRepoError",
     "InvalidDateRangeError",
+    "JobLockedError",
     "OnlineStoreError",
     "SkewlessError",
     "UnknownScenarioError",
@@ -79,3 +81,13 @@ class OnlineStoreError(SkewlessError):
 
     exit_code = 5
     http_status = 503
+
+
+class JobLockedError(SkewlessError):
+    """Raised when a scheduled job is already running elsewhere; this run did nothing.
+
+    Exit code 75 (EX_TEMPFAIL): a scheduler may simply try again at the next tick.
+    """
+
+    exit_code = 75
+    http_status = 409

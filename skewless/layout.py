@@ -106,6 +106,11 @@ class DataLayout:
         return self.monitoring_dir / "decisions.jsonl"
 
     @property
+    def locks_dir(self) -> Path:
+        """One lock file per scheduled job (see ``skewless.locks``)."""
+        return self.root / "locks"
+
+    @property
     def mlflow_db(self) -> Path:
         """MLflow tracking and model registry (embedded profile)."""
         return self.root / "mlflow.db"

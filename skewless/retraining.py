@@ -7,6 +7,10 @@ pass training's data validation), judged by the promotion gate against the
 champion on the same holdout without being promoted, and, if it passes, left as
 ``challenger`` with the deployment set to shadow so the API scores it beside the
 champion. A candidate the gate refuses loses the ``challenger`` alias.
+
+Retraining is idempotent: while a challenger already waits (in shadow or canary, for
+a person or the canary to settle), a second decision to retrain records why it did
+nothing instead of training another candidate over it.
 """
 
 from __future__ import annotations
@@ -16,18 +20,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitoring.config import PolicyRules
-from monitoring.policy import Decision
+from monitoring.policy import Decision, record_decision
 from simulation.simulate import read_manifest
 from skewless.deployment import Deployment, write_deployment
-from skewless.errors import SkewlessError
+from skewless.errors import DataNotFoundError, SkewlessError
 from skewless.progress import Progress
 from skewless.settings import DeploymentMode, Settings
-from skewless.tracking import CHALLENGER, alias_version, configure_mlflow
+from skewless.tracking import CHALLENGER, CHAMPION, alias_version, configure_mlflow
 from training.config import TrainingConfig
 from training.job import train_and_register
 from training.registry import judge_candidate
 
-__all__ = ["carry_out"]
+__all__ = ["carry_out", "retrain_now"]
 
 
 def _data_end(settings: Settings) -> datetime:
@@ -48,6 +52,11 @@ def carry_out(
         return decision
     if not rules.retrain:
         return replace(decision, outcome={"retrained": False, "why": "retraining disabled (dry run)"})
+    client = configure_mlflow(settings)
+    waiting = alias_version(client, decision.model_name, CHALLENGER)
+    if waiting is not None and waiting != alias_version(client, decision.model_name, CHAMPION):
+        why = f"challenger v{waiting} is already waiting: promote it or roll it back before retraining again"
+        return replace(decision, outcome={"retrained": False, "why": why, "challenger": waiting})
     cutoff = min(as_of.astimezone(UTC), _data_end(settings))
     config = replace(
         training or TrainingConfig(model_name=decision.model_name),
@@ -72,7 +81,6 @@ def carry_out(
         "candidate": gate.candidate,
         "champion": gate.champion,
     }
-    client = configure_mlflow(settings)
     if gate.passed:
         reason = f"v{trained.run.version} retrained by the policy ({decision.action}); shadow before canary"
         write_deployment(
@@ -83,3 +91,35 @@ def carry_out(
         client.delete_registered_model_alias(config.model_name, CHALLENGER)
         outcome["deployment"] = "unchanged (gate refused the candidate)"
     return replace(decision, outcome=outcome)
+
+
+def retrain_now(
+    settings: Settings,
+    rules: PolicyRules,
+    as_of: datetime,
+    progress: Progress,
+    model_name: str,
+    training: TrainingConfig | None = None,
+) -> Decision:
+    """Retrain by hand (``skewless retrain``): the policy's retraining, recorded like its decisions.
+
+    Raises:
+        DataNotFoundError: there is no champion to retrain against.
+    """
+    champion = alias_version(configure_mlflow(settings), model_name, CHAMPION)
+    if champion is None:
+        raise DataNotFoundError(
+            f"'{model_name}' has no champion to retrain: train and promote one first "
+            "(skewless train, skewless promote)"
+        )
+    decision = Decision(
+        action="retrain",
+        reasons=["asked for by hand (skewless retrain)"],
+        evidence={},
+        decided_at=as_of.isoformat(),
+        model_name=model_name,
+        model_version=champion,
+    )
+    decision = carry_out(settings, decision, rules, as_of, progress, training)
+    record_decision(decision, settings.layout.policy_decisions)
+    return decision

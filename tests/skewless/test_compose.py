@@ -6,6 +6,9 @@ the same servers are run directly on loopback by the Redis/PostgreSQL tests.
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -94,3 +97,84 @@ def test_named_volumes_are_declared() -> None:
         if not volume.startswith(".")
     }
     assert used <= set(compose["volumes"])
+
+
+def test_every_file_the_services_mount_is_in_the_repository() -> None:
+    for name, service in _compose()["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./docker"):
+                assert (PROJECT_ROOT / source).exists(), f"{name} mounts {source}, which is missing"
+
+
+def test_the_api_runs_as_replicas_behind_the_gateway() -> None:
+    services = _compose()["services"]
+    api, gateway = services["api"], services["gateway"]
+    assert api["deploy"]["replicas"] >= 2
+    assert "ports" not in api and "8000" in api["expose"]  # replicas cannot share one host port
+    assert "8000:8000" in gateway["ports"] and gateway["depends_on"]["api"]["condition"] == "service_healthy"
+    nginx = (PROJECT_ROOT / "docker" / "nginx.conf").read_text()
+    assert "server api:8000;" in nginx and "listen 8000;" in nginx
+    # The API reads the monitoring gauges it re-exports from the folder the reports write.
+    assert "./data/monitoring:/app/data/monitoring:ro" in api["volumes"]
+
+
+def _promtool() -> str:
+    from tests.servers import require_binary
+
+    return require_binary("promtool", "prometheus")
+
+
+def test_prometheus_config_and_alert_rules_are_valid_for_promtool(tmp_path: Path) -> None:
+    services = _compose()["services"]
+    mounts = dict(
+        volume.split(":")[:2] for volume in services["prometheus"]["volumes"] if volume.startswith(".")
+    )
+    config_source = next(src for src, target in mounts.items() if target == "/etc/prometheus/prometheus.yml")
+    rules_source = next(src for src, target in mounts.items() if target == "/etc/prometheus/alerts.yml")
+    config = yaml.safe_load((PROJECT_ROOT / config_source).read_text())
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    [job] = config["scrape_configs"]
+    [discovery] = job["dns_sd_configs"]
+    assert discovery["names"] == ["api"] and str(discovery["port"]) in services["api"]["expose"]
+    # promtool resolves rule files from the config: point it at the repository's copy.
+    local = tmp_path / "prometheus.yml"
+    local.write_text(yaml.safe_dump(config | {"rule_files": [str(PROJECT_ROOT / rules_source)]}))
+    for command in (["check", "config", str(local)], ["check", "rules", str(PROJECT_ROOT / rules_source)]):
+        checked = subprocess.run([_promtool(), *command], capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    rules = yaml.safe_load((PROJECT_ROOT / rules_source).read_text())
+    runbook = (PROJECT_ROOT / "docs" / "runbook.md").read_text()
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            anchor = rule["annotations"]["runbook"].split("#")[1]
+            assert f"## {anchor.replace('-', ' ')}".lower() in runbook.lower(), (
+                f"{rule['alert']}: no runbook section"
+            )
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard() -> None:
+    services = _compose()["services"]
+    grafana = services["grafana"]
+    mounts = dict(volume.split(":")[:2] for volume in grafana["volumes"] if volume.startswith("."))
+    provisioning = PROJECT_ROOT / next(s for s, t in mounts.items() if t == "/etc/grafana/provisioning")
+    dashboards_source = next(s for s, t in mounts.items() if t == "/var/lib/grafana/dashboards")
+    [source] = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert source["url"] == "http://prometheus:9090" and "9090:9090" in services["prometheus"]["ports"]
+    [provider] = yaml.safe_load((provisioning / "dashboards" / "skewless.yml").read_text())["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert (PROJECT_ROOT / dashboards_source / Path(home).name).exists()
+    dashboard = json.loads((PROJECT_ROOT / dashboards_source / "skewless.json").read_text())
+    titles = " | ".join(panel["title"].lower() for panel in dashboard["panels"])
+    for topic in (
+        "request rate",
+        "latency p50 and p99",
+        "error rate",
+        "score distribution",
+        "drift",
+        "model version",
+    ):
+        assert topic in titles, topic
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"] and panel["targets"], panel["title"]
