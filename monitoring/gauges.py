@@ -99,13 +99,15 @@ def write_gauges(report: MonitoringReport, path: Path, generated_at: float) -> P
             float(performance.status == "drop"),
         ),
     }
+    # Every family is declared even without a figure (no labels yet, no skew check), so
+    # dashboards and alert rules find the metric; only known figures get a sample.
     for name, (help_text, figure) in figures.items():
+        family = gauge(name, help_text)
         if figure is not None:
-            gauge(name, help_text).labels(**model).set(figure)
+            family.labels(**model).set(figure)
+    skew = gauge("skewless_skew_mismatched_rows", "Sampled requests whose features differ offline")
     if report.skew is not None:
-        gauge("skewless_skew_mismatched_rows", "Sampled requests whose features differ offline").labels(
-            **model
-        ).set(report.skew.mismatched_rows)
+        skew.labels(**model).set(report.skew.mismatched_rows)
     gauge("skewless_monitor_report_timestamp_seconds", "When the report was made").labels(**model).set(
         generated_at
     )

@@ -109,6 +109,33 @@ def test_a_real_prometheus_scrapes_the_api_and_the_monitoring_gauges(
         assert latency and float(latency[0]["value"][1]) > 0.0  # type: ignore[index]
 
 
+def test_every_metric_the_dashboard_and_the_alert_rules_use_is_exported(
+    served: ServedWorkspace, monitored: LiveApi
+) -> None:
+    import re
+
+    import yaml
+
+    from tests.factories import PROJECT_ROOT
+
+    dashboard = json.loads((PROJECT_ROOT / "docker/grafana/dashboards/skewless.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    rules = yaml.safe_load((PROJECT_ROOT / "docker/prometheus/alerts.yml").read_text())
+    expressions += [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    used = {name for expression in expressions for name in re.findall(r"\bskewless_[a-z0-9_]+", expression)}
+    status, metrics = call(monitored, "GET", "/metrics")
+    assert status == 200
+    # Samples, and the families declared with no sample yet (live AUC before any label arrives).
+    exported = {
+        re.split(r"[{ ]", line, maxsplit=1)[0] for line in metrics.splitlines() if line and line[0] != "#"
+    }
+    for name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", metrics, re.MULTILINE):
+        exported |= {name} | (
+            {f"{name}_bucket", f"{name}_count", f"{name}_sum"} if kind == "histogram" else set()
+        )
+    assert len(used) >= 15 and not used - exported, f"not on /metrics: {sorted(used - exported)}"
+
+
 def test_the_report_renders_in_headless_chromium(
     served: ServedWorkspace, monitored: LiveApi, tmp_path
 ) -> None:
