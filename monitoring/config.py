@@ -6,7 +6,7 @@ docs/monitoring.md explains every statistic; the numbers live here only.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["DriftRules", "MonitoringConfig", "PerformanceRules", "PolicyRules"]
 
@@ -89,6 +89,9 @@ class MonitoringConfig:
     performance: PerformanceRules = field(default_factory=PerformanceRules)
     policy: PolicyRules = field(default_factory=PolicyRules)
     skew_sample: int = 200  # served requests re-read through get_historical_features per report
+    # Windows are cut on served_at ("served", live traffic) or on transaction_time
+    # ("event": replays and backfills, where days of traffic are sent in minutes).
+    clock: Literal["served", "event"] = "served"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -67,16 +67,17 @@ def build_report(
     folder = layout.served_log_dir
     with progress.step(
         f"summarise served rows of v{reference.version} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+        f" ({config.clock} time)"
     ):
         total, windows = summarise_range(
-            folder, reference.features, reference.score, start, end, every, reference.version
+            folder, reference.features, reference.score, start, end, every, reference.version, config.clock
         )
     with progress.step(f"drift of {len(reference.features)} features ({len(windows)} window(s))"):
         drift = judge_window(reference, total, config.drift)
         window_drifts = [judge_window(reference, w, config.drift) for w in windows]
     with progress.step("performance from the labels known so far"):
         performance, performance_windows = measure_performance_range(
-            folder, layout.labels, reference, start, end, as_of, config.performance, every
+            folder, layout.labels, reference, start, end, as_of, config.performance, every, clock=config.clock
         )
     skew_report: SkewReport | None = None
     if run_skew and total.rows:
@@ -96,6 +97,7 @@ def build_report(
                 end,
                 reference.version,
                 config.skew_sample,
+                clock=config.clock,
             )
     report = MonitoringReport(
         model_name=config.model_name,
@@ -121,6 +123,8 @@ def report_folder(settings: Settings, report: MonitoringReport) -> Path:
         return re.sub(r"[^0-9T]", "", moment)[:13]
 
     name = f"{report.model_name}-v{report.model_version}-{stamp(report.start)}-{stamp(report.end)}"
+    if report.config.get("clock", "served") != "served":
+        name += f"-{report.config['clock']}"
     return settings.layout.monitoring_dir / "reports" / name
 
 

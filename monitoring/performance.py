@@ -22,7 +22,7 @@ from scipy.stats import rankdata
 from monitoring.config import PerformanceRules
 from monitoring.errors import ServedLogError
 from monitoring.reference import ModelReference
-from monitoring.windows import bucket_sql, has_log, served_rows_sql, window_bounds
+from monitoring.windows import Clock, bucket_sql, has_log, served_rows_sql, window_bounds
 
 __all__ = ["WindowPerformance", "auc_with_error", "measure_performance", "measure_performance_range"]
 
@@ -132,6 +132,7 @@ def measure_performance(
     rules: PerformanceRules,
     every: timedelta | None = None,
     model_version: int | None = None,
+    clock: Clock = "served",
 ) -> list[WindowPerformance]:
     """Performance per window of served predictions in ``[start, end)``, with labels known at ``as_of``.
 
@@ -139,17 +140,18 @@ def measure_performance(
         folder: the served-feature log folder.
         labels: parquet with ``transaction_id``, ``is_fraud`` and ``label_time``.
         reference: the model's reference (holdout AUC, review cost).
-        start, end: the range of ``served_at``.
+        start, end: the range, on ``clock`` (``served_at`` or ``transaction_time``).
         as_of: labels with ``label_time`` after this are not known yet.
         rules: when a window counts as a drop.
         every: split the range into windows of this length; None for one window.
         model_version: only this version's predictions (default: the reference's).
+        clock: ``served`` or ``event`` (see ``monitoring.windows``).
 
     Raises:
         ServedLogError: the log or the labels cannot be read.
     """
     ranged = measure_performance_range(
-        folder, labels, reference, start, end, as_of, rules, every, model_version
+        folder, labels, reference, start, end, as_of, rules, every, model_version, clock
     )
     return ranged[1]
 
@@ -164,6 +166,7 @@ def measure_performance_range(
     rules: PerformanceRules,
     every: timedelta | None = None,
     model_version: int | None = None,
+    clock: Clock = "served",
 ) -> tuple[WindowPerformance, list[WindowPerformance]]:
     """The whole range and each window, from one read of the log and the labels."""
     bounds = window_bounds(start, end, every)
@@ -172,9 +175,10 @@ def measure_performance_range(
     totals: dict[int, int] = {}
     joined: list[tuple[Any, ...]] = []
     if has_log(folder):
-        bucket = bucket_sql(start, bounds[0][1] - bounds[0][0])
+        bucket = bucket_sql(start, bounds[0][1] - bounds[0][0], clock)
         columns = f"{bucket} AS bucket, transaction_id, score, decision, amount"
-        served = f"{served_rows_sql(folder, start, end, version, columns)} AND transaction_id IS NOT NULL"
+        rows = served_rows_sql(folder, start, end, version, columns, clock)
+        served = f"{rows} AND transaction_id IS NOT NULL"
         known = f"l.label_time <= CAST('{as_of.isoformat()}' AS TIMESTAMPTZ)"
         try:
             with duckdb.connect() as connection:

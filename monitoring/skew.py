@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from monitoring.errors import ServedLogError
-from monitoring.windows import has_log, served_rows_sql
+from monitoring.windows import Clock, has_log, served_rows_sql
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
 
 if TYPE_CHECKING:
@@ -76,10 +76,10 @@ def _equal(served: pd.Series, offline: pd.Series, categorical: bool) -> np.ndarr
 
 
 def _sample(
-    folder: Path, start: datetime, end: datetime, size: int, model_version: int, seed: int
+    folder: Path, start: datetime, end: datetime, size: int, model_version: int, seed: int, clock: Clock
 ) -> pd.DataFrame:
     sample_clause = f"USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE ({int(seed)})"
-    sql = f"{served_rows_sql(folder, start, end, model_version)} {sample_clause}"
+    sql = f"{served_rows_sql(folder, start, end, model_version, clock=clock)} {sample_clause}"
     try:
         with duckdb.connect() as connection:
             connection.execute("SET TimeZone = 'UTC'")
@@ -100,13 +100,14 @@ def check_skew(
     model_version: int,
     sample: int,
     seed: int = 0,
+    clock: Clock = "served",
 ) -> SkewReport:
     """Compare a sample of served rows of ``model_version`` in ``[start, end)`` with offline retrieval."""
     from feature_repo.operations.historical import historical_features  # Feast: seconds to import
 
     if sample <= 0 or not has_log(folder):
         return SkewReport("insufficient", 0, 0, 0, [])
-    rows = _sample(folder, start.astimezone(UTC), end.astimezone(UTC), sample, model_version, seed)
+    rows = _sample(folder, start.astimezone(UTC), end.astimezone(UTC), sample, model_version, seed, clock)
     degraded = int(rows["degraded"].sum()) if len(rows) else 0
     rows = rows[~rows["degraded"].astype(bool)].reset_index(drop=True) if len(rows) else rows
     if rows.empty:

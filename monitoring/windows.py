@@ -8,6 +8,11 @@ reference's cells: nulls, a histogram over the percentile grid for numeric
 features, category counts for categorical ones. Memory stays flat however long the
 log grows; one pass computes every feature, and ``every`` splits the range into
 hourly or daily sub-windows in the same pass.
+
+Windows are cut on one of two clocks: ``served`` (``served_at``, when the API
+answered: the default, for live traffic) or ``event`` (``transaction_time``, when the
+transaction happened: for replays and backfills, where a month of simulated days is
+sent in minutes).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -25,7 +30,9 @@ from monitoring.errors import ServedLogError
 from monitoring.reference import CategoricalReference, NumericReference, Reference
 
 __all__ = [
+    "CLOCKS",
     "CategoricalWindow",
+    "Clock",
     "NumericWindow",
     "Window",
     "bucket_sql",
@@ -38,6 +45,8 @@ __all__ = [
 ]
 
 ENTITY_KEYS = ("customer_id", "merchant_id")
+Clock = Literal["served", "event"]
+CLOCKS: dict[str, str] = {"served": "served_at", "event": "transaction_time"}  # clock → log column
 
 
 @dataclass(frozen=True)
@@ -101,25 +110,35 @@ def window_bounds(start: datetime, end: datetime, every: timedelta | None) -> li
     return [(start + i * step, min(end, start + (i + 1) * step)) for i in range(count)]
 
 
-def bucket_sql(start: datetime, every: timedelta) -> str:
+def bucket_sql(start: datetime, every: timedelta, clock: Clock = "served") -> str:
     """SQL numbering each row's sub-window: 0 for ``[start, start + every)``, and so on."""
-    return f"CAST(floor((epoch(served_at) - {start.timestamp()!r}) / {every.total_seconds()!r}) AS BIGINT)"
+    column = CLOCKS[clock]
+    return f"CAST(floor((epoch({column}) - {start.timestamp()!r}) / {every.total_seconds()!r}) AS BIGINT)"
 
 
 def served_rows_sql(
-    folder: Path, start: datetime, end: datetime, model_version: int | None, select: str = "*"
+    folder: Path,
+    start: datetime,
+    end: datetime,
+    model_version: int | None,
+    select: str = "*",
+    clock: Clock = "served",
 ) -> str:
-    """SQL of the rows really served in ``[start, end)`` (of one model version, if given).
+    """SQL of the rows really served in ``[start, end)`` on ``clock`` (of one model version, if given).
 
-    Only the date partitions the range touches are opened.
+    Only the date partitions (by serving date) the range can touch are opened: a
+    transaction is served at or after it happens, so on the event clock the range
+    still bounds the first partition, not the last.
     """
+    column = CLOCKS[clock]
     where = [
         "served",
-        f"served_at >= CAST('{start.isoformat()}' AS TIMESTAMPTZ)",
-        f"served_at < CAST('{end.isoformat()}' AS TIMESTAMPTZ)",
+        f"{column} >= CAST('{start.isoformat()}' AS TIMESTAMPTZ)",
+        f"{column} < CAST('{end.isoformat()}' AS TIMESTAMPTZ)",
         f"date >= CAST('{start.astimezone(UTC).date().isoformat()}' AS DATE)",
-        f"date <= CAST('{end.astimezone(UTC).date().isoformat()}' AS DATE)",
     ]
+    if clock == "served":
+        where.append(f"date <= CAST('{end.astimezone(UTC).date().isoformat()}' AS DATE)")
     if model_version is not None:
         where.append(f"model_version = {int(model_version)}")
     source = f"read_parquet('{log_files(folder)}', hive_partitioning = true, union_by_name = true)"
@@ -184,6 +203,7 @@ def summarise_windows(
     end: datetime,
     every: timedelta | None = None,
     model_version: int | None = None,
+    clock: Clock = "served",
 ) -> list[Window]:
     """Summaries of the served rows in ``[start, end)``, one per ``every`` (or one in all).
 
@@ -191,10 +211,11 @@ def summarise_windows(
         folder: the served-feature log folder (``DataLayout.served_log_dir``).
         features: the reference of each feature to summarise (it gives the cells).
         score: the score's reference, or None to skip the score.
-        start: first moment (UTC) of the range, by ``served_at``.
+        start: first moment (UTC) of the range, on ``clock``.
         end: end of the range (exclusive).
         every: split the range into sub-windows of this length; None for one window.
         model_version: only rows of this model version.
+        clock: cut windows on ``served_at`` (``served``) or ``transaction_time`` (``event``).
 
     Returns:
         One window per sub-range, empty ones included (``rows`` 0), in time order.
@@ -202,7 +223,7 @@ def summarise_windows(
     Raises:
         ServedLogError: a log file cannot be read.
     """
-    return summarise_range(folder, features, score, start, end, every, model_version)[1]
+    return summarise_range(folder, features, score, start, end, every, model_version, clock)[1]
 
 
 def summarise_range(
@@ -213,6 +234,7 @@ def summarise_range(
     end: datetime,
     every: timedelta | None = None,
     model_version: int | None = None,
+    clock: Clock = "served",
 ) -> tuple[Window, list[Window]]:
     """The whole range and its sub-windows, summarised in the same pass (see ``summarise_windows``)."""
     bounds = window_bounds(start, end, every)
@@ -222,10 +244,12 @@ def summarise_range(
     try:
         with duckdb.connect() as connection:
             connection.execute("SET TimeZone = 'UTC'")
-            available = _columns_in_log(connection, served_rows_sql(folder, start, end, model_version))
+            available = _columns_in_log(
+                connection, served_rows_sql(folder, start, end, model_version, clock=clock)
+            )
             step = bounds[0][1] - bounds[0][0]
             rows = served_rows_sql(
-                folder, start, end, model_version, f"*, {bucket_sql(start, step)} AS bucket_"
+                folder, start, end, model_version, f"*, {bucket_sql(start, step, clock)} AS bucket_", clock
             )
             connection.execute(f"CREATE TEMP VIEW window_rows AS {rows}")
             return _query(connection, available, features, score, bounds)

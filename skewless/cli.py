@@ -479,13 +479,20 @@ def _report(
     model: str,
     skew: bool,
     retrain: bool = True,
+    clock: str = "served",
 ) -> tuple[Any, Any, datetime]:
     from monitoring.config import MonitoringConfig, PolicyRules
     from monitoring.job import run_report
 
     settings = _settings(ctx)
     begin, stop, known = _window(start, end, as_of)
-    config = MonitoringConfig(model_name=settings.model_name, policy=PolicyRules(retrain=retrain))
+    if clock not in ("served", "event"):
+        raise typer.BadParameter(f"--clock must be served or event, got '{clock}'")
+    config = MonitoringConfig(
+        model_name=settings.model_name,
+        policy=PolicyRules(retrain=retrain),
+        clock="event" if clock == "event" else "served",
+    )
     outcome = run_report(
         settings, config, begin, stop, Progress(), known, _monitor_options(every), model, skew
     )
@@ -520,6 +527,12 @@ AsOfOption = Annotated[
 EveryOption = Annotated[str, typer.Option(help="Also judge sub-windows: hour, day or none.")]
 MonitorModelOption = Annotated[str, typer.Option(help="Model alias or version whose served rows to judge.")]
 SkewOption = Annotated[bool, typer.Option(help="Run the training-serving skew check on a sample.")]
+ClockOption = Annotated[
+    str,
+    typer.Option(
+        help="Cut windows on served_at (served) or on transaction_time (event: replays and backfills)."
+    ),
+]
 
 
 @monitor_app.command("report")
@@ -531,9 +544,10 @@ def monitor_report_command(
     every: EveryOption = "none",
     model: MonitorModelOption = "champion",
     skew: SkewOption = True,
+    clock: ClockOption = "served",
 ) -> None:
     """Drift, skew and performance of the served rows in a window: JSON + HTML report, gauges, alerts."""
-    outcome, _, _ = _report(ctx, start, end, as_of, every, model, skew)
+    outcome, _, _ = _report(ctx, start, end, as_of, every, model, skew, clock=clock)
     _echo_report(outcome)
 
 
@@ -546,6 +560,7 @@ def monitor_check_command(
     every: EveryOption = "none",
     model: MonitorModelOption = "champion",
     skew: SkewOption = True,
+    clock: ClockOption = "served",
     retrain: Annotated[
         bool, typer.Option(help="Carry out a retraining decision (--no-retrain: record only).")
     ] = True,
@@ -559,7 +574,7 @@ def monitor_check_command(
 
     settings = _settings(ctx)
     with job_lock(settings.layout, POLICY):
-        outcome, config, known = _report(ctx, start, end, as_of, every, model, skew, retrain)
+        outcome, config, known = _report(ctx, start, end, as_of, every, model, skew, retrain, clock)
         decision = decide(outcome.report, outcome.reference, config.policy, known)
         decision = carry_out(settings, decision, config.policy, known, Progress())
         record_decision(decision, settings.layout.policy_decisions)

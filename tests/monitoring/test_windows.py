@@ -106,3 +106,17 @@ def test_a_feature_missing_from_the_log_is_reported_absent_not_an_error(tmp_path
     assert isinstance(reference.features[CATEGORICAL], CategoricalReference)
     assert isinstance(total.columns[NUMERIC], NumericWindow)
     assert pd.notna(total.columns[NUMERIC].mean)  # type: ignore[union-attr]
+
+
+def test_the_event_clock_cuts_windows_on_transaction_time_for_replays(tmp_path: Path) -> None:
+    reference = reference_of(training_frame())
+    frame = served_frame(training_frame(900, seed=6), DAY_ONE, 3 * DAY)
+    # Three simulated days replayed ten days later, all within one second of serving time.
+    frame["transaction_time"] = frame["served_at"]
+    frame["served_at"] = pd.Timestamp(DAY_ONE + 10 * DAY) + pd.to_timedelta(np.arange(900), unit="ms")
+    log = write_log(tmp_path / "served", [frame])
+    bounds = (DAY_ONE, DAY_ONE + 3 * DAY, DAY)
+    total, by_event = summarise_range(log, reference.features, reference.score, *bounds, clock="event")
+    assert [w.rows for w in by_event] == [300, 300, 300] and total.rows == 900
+    served, _ = summarise_range(log, reference.features, reference.score, *bounds)
+    assert served.rows == 0  # nothing was served on those days
