@@ -31,6 +31,7 @@ from feast.types import Float64, Int64, String, UnixTimestamp
 from skewless.contract import (
     CREATED_TIMESTAMP,
     CUSTOMER_ACTIVITY,
+    CUSTOMER_ACTIVITY_PUSH,
     CUSTOMER_KEY,
     CUSTOMER_PROFILE,
     EVENT_TIMESTAMP,
@@ -62,7 +63,7 @@ customer_activity_source = FileSource(
     description="Per-transaction customer velocity and amount statistics (daily parquet files)",
 )
 # Fresh statistics can be pushed straight to the online store (and logged offline).
-customer_activity_push = PushSource(name="customer_activity_push", batch_source=customer_activity_source)
+customer_activity_push = PushSource(name=CUSTOMER_ACTIVITY_PUSH, batch_source=customer_activity_source)
 
 customer_activity_view = FeatureView(
     name=CUSTOMER_ACTIVITY,

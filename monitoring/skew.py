@@ -79,7 +79,9 @@ def _sample(
     folder: Path, start: datetime, end: datetime, size: int, model_version: int, seed: int, clock: Clock
 ) -> pd.DataFrame:
     sample_clause = f"USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE ({int(seed)})"
-    sql = f"{served_rows_sql(folder, start, end, model_version, clock=clock)} {sample_clause}"
+    # The sample must be drawn from the window's rows: attached to the scan directly,
+    # DuckDB samples the whole log first and filters after (a day in a month kept 1/30).
+    sql = f"SELECT * FROM ({served_rows_sql(folder, start, end, model_version, clock=clock)}) {sample_clause}"
     try:
         with duckdb.connect() as connection:
             connection.execute("SET TimeZone = 'UTC'")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ReplayResult", "replay_transactions", "request_body"]
+__all__ = ["ReplayResult", "post_prediction", "replay_transactions", "request_body"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,20 @@ def request_body(row: Mapping[str, Any], at: datetime | None = None) -> dict[str
     return body
 
 
+def post_prediction(url: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any], float]:
+    """POST one /predict body; returns the status, the JSON answer and the milliseconds it took."""
+    request = urllib.request.Request(
+        f"{url}/predict", data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, answer = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        status, answer = error.code, json.loads(error.read() or b"{}")
+    return status, answer, (time.perf_counter() - started) * 1e3
+
+
 def replay_transactions(url: str, transactions: pd.DataFrame, at: datetime | None = None) -> ReplayResult:
     """POST each transaction to ``{url}/predict``, one at a time.
 
@@ -53,16 +67,8 @@ def replay_transactions(url: str, transactions: pd.DataFrame, at: datetime | Non
     records = [{str(k): v for k, v in row.items()} for row in transactions.to_dict("records")]
     for row in records:
         body = request_body(row, at)
-        request = urllib.request.Request(
-            f"{url}/predict", data=json.dumps(body).encode(), headers={"content-type": "application/json"}
-        )
-        started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, answer = response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            status, answer = error.code, json.loads(error.read() or b"{}")
-        latencies.append((time.perf_counter() - started) * 1e3)
+        status, answer, milliseconds = post_prediction(url, body)
+        latencies.append(milliseconds)
         requests.append(body)
         responses.append(answer)
         statuses.append(status)

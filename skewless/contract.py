@@ -12,6 +12,7 @@ from typing import Final
 
 __all__ = [
     "CUSTOMER_ACTIVITY",
+    "CUSTOMER_ACTIVITY_PUSH",
     "CUSTOMER_KEY",
     "CUSTOMER_PROFILE",
     "EVENT_TIMESTAMP",
@@ -34,6 +35,7 @@ CREATED_TIMESTAMP: Final = "created"
 
 # Feature tables written by the pipeline and read by Feast FileSources.
 CUSTOMER_ACTIVITY: Final = "customer_activity"
+CUSTOMER_ACTIVITY_PUSH: Final = "customer_activity_push"  # fresh statistics straight to the online store
 CUSTOMER_PROFILE: Final = "customer_profile"
 MERCHANT_STATS: Final = "merchant_stats"
 

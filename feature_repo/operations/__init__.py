@@ -1,4 +1,4 @@
-"""Operations on the feature repo: load its config per profile, apply, materialize, look up."""
+"""Operations on the feature repo: load its config per profile, apply, materialize, push, look up."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from feature_repo.operations.config import load_repo_config, open_feature_store
 from feature_repo.operations.historical import historical_features
 from feature_repo.operations.materialize import MaterializeSummary, materialize_features
 from feature_repo.operations.online import OnlineFeatures, lookup_online_features, read_online_features
+from feature_repo.operations.push import push_online
 from feature_repo.operations.services import feature_entities, feature_service_schema, get_feature_service
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "lookup_online_features",
     "materialize_features",
     "open_feature_store",
+    "push_online",
     "read_online_features",
 ]
