@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from monitoring.config import PolicyRules
+from monitoring.drift import WindowDrift
+from monitoring.performance import WindowPerformance
 from monitoring.reference import ModelReference
 from monitoring.report import MonitoringReport
 from skewless.atomic import append_line
 
-__all__ = ["Action", "Decision", "decide", "record_decision"]
+__all__ = ["Action", "Decision", "decide", "evidence_windows", "record_decision"]
 
 Action = Literal["none", "review", "retrain", "retrain_scheduled"]
 
@@ -54,14 +56,35 @@ def _age_days(reference: ModelReference, as_of: datetime) -> float | None:
     return (as_of - cutoff).total_seconds() / 86_400
 
 
+def evidence_windows(report: MonitoringReport) -> tuple[WindowDrift, WindowPerformance]:
+    """The drift and the performance the policy acts on.
+
+    Without sub-windows both are the whole range. With them (``--every``), drift is
+    the newest sub-window that could be judged, and performance the newest one whose
+    labels allow a judgement: labels arrive late (frauds within days, legitimate
+    transactions after 30), so when the whole range is not yet judged on
+    performance, an older week often already is.
+    """
+    drift = next((w for w in reversed(report.windows) if w.verdict != "insufficient"), report.drift)
+    if len(report.windows) <= 1:
+        drift = report.drift
+    performance = report.performance
+    if performance.status == "insufficient":
+        judged = [w for w in report.performance_windows if w.status != "insufficient"]
+        performance = judged[-1] if judged else performance
+    return drift, performance
+
+
 def decide(
     report: MonitoringReport, reference: ModelReference, rules: PolicyRules, as_of: datetime
 ) -> Decision:
     """What the policy does about ``report`` (nothing is changed here)."""
-    performance, drift = report.performance, report.drift
+    drift, performance = evidence_windows(report)
     age = _age_days(reference, as_of)
     evidence = {
         "report_window": [report.start, report.end],
+        "drift_window": [drift.start, drift.end],
+        "performance_window": [performance.start, performance.end],
         "drift_verdict": drift.verdict,
         "drifted": {f.name: f.status for f in drift.features if f.flagged},
         "performance_status": performance.status,

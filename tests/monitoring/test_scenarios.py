@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from monitoring.config import DriftRules, MonitoringConfig, PerformanceRules, PolicyRules
 from monitoring.drift import WindowDrift, judge_window
@@ -95,6 +95,15 @@ def test_concept_drift_shows_in_performance_once_labels_arrive_and_triggers_retr
     assert [p.status for p in known] == ["ok", "drop", "drop"]
 
     config = MonitoringConfig(policy=PolicyRules(retrain_window_days=30))
+    # Earlier, labels cover the first two 10-day windows but not the whole range: the
+    # policy acts on the newest window whose labels allow a judgement.
+    partly_known = datetime(2026, 4, 24, tzinfo=UTC)
+    partial, _ = build_report(
+        settings, config, SERVED_FROM, SERVED_TO, QUIET, as_of=partly_known, every=weekly, skew=False
+    )
+    assert partial.performance.status == "insufficient"
+    early = decide(partial, reference, config.policy, partly_known)
+    assert early.action == "retrain" and early.evidence["performance_window"][0].startswith("2026-03-12")
     report, _ = build_report(
         settings, config, DRIFT_START, SERVED_TO, QUIET, as_of=LABELS_ALL_KNOWN, skew=False
     )
