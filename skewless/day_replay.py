@@ -2,11 +2,13 @@
 
 Each day starts with an incremental materialization up to its first second (the
 merchants' daily snapshot is taken at 00:00), then the day's sampled transactions
-are sent to ``/predict`` in time order, at their own times. Between two requests,
-the customer statistics of every transaction that happened meanwhile (the
-pipeline's ``customer_activity`` rows, one per transaction) are pushed through the
-push source, as a streaming job would. So the online store holds, for each request,
-exactly what training reads for that moment, and the served-feature log carries no
+are sent to ``/predict`` in time order, at their own times. Before each request,
+the customer's statistics as of their latest transaction (the pipeline's
+``customer_activity`` rows, one per transaction, each including its own) are pushed
+through the push source, as a streaming job would have pushed them when that
+transaction happened; only the customers the replay asks about are pushed, since the
+next day's materialization brings every other one up to date. So the online store
+holds, for each request, exactly what training reads for that moment, and the served-feature log carries no
 skew a replay would otherwise add (time-gap features measured against a store a
 day old). ``push=False`` replays with daily materialization only, to show that
 difference.
@@ -23,7 +25,7 @@ from feast import FeatureStore
 
 from feature_repo.operations import materialize_features, push_online
 from serving.replay import post_prediction, request_body
-from skewless.contract import CUSTOMER_ACTIVITY, CUSTOMER_ACTIVITY_PUSH, EVENT_TIMESTAMP
+from skewless.contract import CUSTOMER_ACTIVITY, CUSTOMER_ACTIVITY_PUSH, CUSTOMER_KEY, EVENT_TIMESTAMP
 from skewless.layout import DataLayout
 
 __all__ = ["DayReplay", "replay_day"]
@@ -86,17 +88,19 @@ def replay_day(
     sample = transactions.sample(n=min(per_day, len(transactions)), random_state=seed)
     sample = sample.sort_values("transaction_time", kind="stable")
     activity = _day_activity(layout, day) if push else pd.DataFrame()
-    moments = activity[EVENT_TIMESTAMP] if len(activity) else None
     pushed = failed = 0
     latencies: list[float] = []
+    by_customer = dict(list(activity.groupby(CUSTOMER_KEY))) if len(activity) else {}
+    sent_for: dict[int, pd.Timestamp] = {}  # each customer's statistics pushed so far, by event time
     for row in sample.to_dict("records"):
-        if moments is not None:
-            # Every statistic strictly before this transaction, as training reads it (t - 1 µs).
-            due = int(moments.searchsorted(pd.Timestamp(row["transaction_time"]), side="left"))
-            pushed += push_online(store, CUSTOMER_ACTIVITY_PUSH, activity.iloc[pushed:due])
+        rows = by_customer.get(int(row[CUSTOMER_KEY]))
+        if rows is not None:
+            # The customer's latest statistics strictly before this transaction (training reads t - 1 µs).
+            before = rows[rows[EVENT_TIMESTAMP] < pd.Timestamp(row["transaction_time"])]
+            if len(before) and sent_for.get(int(row[CUSTOMER_KEY])) != before[EVENT_TIMESTAMP].iloc[-1]:
+                pushed += push_online(store, CUSTOMER_ACTIVITY_PUSH, before.iloc[[-1]])
+                sent_for[int(row[CUSTOMER_KEY])] = before[EVENT_TIMESTAMP].iloc[-1]
         status, _, milliseconds = post_prediction(url, request_body({str(k): v for k, v in row.items()}))
         failed += status != 200
         latencies.append(milliseconds)
-    if len(activity):
-        pushed += push_online(store, CUSTOMER_ACTIVITY_PUSH, activity.iloc[pushed:])
     return DayReplay(day, len(sample), failed, pushed, time.perf_counter() - started, latencies)
