@@ -450,6 +450,46 @@ def run_command(
     typer.echo(f"Explore runs and models: mlflow ui --backend-store-uri {settings.tracking_uri}")
 
 
+@app.command("loop")
+def loop_command(
+    ctx: typer.Context,
+    scenario: ScenarioOption = "concept",
+    scale: ScaleOption = 0.1,
+    seed: int = 42,
+    end: DateOption = None,
+    replay_days: Annotated[int, typer.Option(min=7, help="Simulated days replayed through the API.")] = 70,
+    per_day: Annotated[int, typer.Option(min=10, help="Transactions sent per simulated day.")] = 150,
+) -> None:
+    """The whole loop on simulated days: serve, monitor, retrain, shadow, canary, promote or roll back."""
+    from skewless.loop import LoopConfig, run_loop
+
+    settings = _settings(ctx)
+    config = LoopConfig(
+        scenario=scenario, scale=scale, seed=seed, end=_day(end), replay_days=replay_days, per_day=per_day
+    )
+    result = run_loop(settings, config, Progress())
+    typer.echo(
+        f"\nThe loop, scenario {scenario}: {result.seconds:.0f} s; "
+        f"champion at the end: v{result.champion_version}"
+    )
+    typer.echo(
+        f"{'week':<25}{'served':>7}{'frauds':>7}  {'versions':<10}{'AUC':>7}{'oracle':>8}  drift  decision"
+    )
+    for week in result.weeks:
+        auc = "-" if week["auc"] is None else f"{week['auc']:.3f}"
+        oracle = "-" if week["oracle_auc"] is None else f"{week['oracle_auc']:.3f}"
+        versions = ",".join(f"v{v}" for v in week["versions"])
+        typer.echo(
+            f"{week['week']:<25}{week['served']:>7}{week['frauds']:>7}  {versions:<10}{auc:>7}{oracle:>8}  "
+            f"{week['drift'] or '-':<6} {week['decision'] or '-'}"
+        )
+    typer.echo("\nWhat happened:")
+    for event in result.events:
+        typer.echo(f"  {event.day}  {event.stage}: {event.detail}")
+    typer.echo(f"\nSummary page: {result.summary_html}")
+    typer.echo(f"Decisions: {settings.layout.policy_decisions}")
+
+
 EVERY = {"hour": timedelta(hours=1), "day": timedelta(days=1), "none": None}
 
 

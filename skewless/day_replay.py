@@ -1,7 +1,7 @@
 """Replay simulated days through the API as they happened.
 
-Each day starts with an incremental materialization up to its first second (the
-merchants' daily snapshot is taken at 00:00), then the day's sampled transactions
+Each day starts with a materialization of the day before, up to the day's first
+second (the merchants' daily snapshot is taken at 00:00), then the day's sampled transactions
 are sent to ``/predict`` in time order, at their own times. Before each request,
 the customer's statistics as of their latest transaction (the pipeline's
 ``customer_activity`` rows, one per transaction, each including its own) are pushed
@@ -16,6 +16,8 @@ difference.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -83,7 +85,12 @@ def replay_day(
         OnlineStoreError: materialization or a push failed.
     """
     started = time.perf_counter()
-    materialize_features(store, end=datetime.combine(day, datetime.min.time(), UTC) + timedelta(seconds=1))
+    # The day before, up to the day's first second (the merchants' 00:00 snapshot), as an
+    # explicit range: it does not lean on Feast's record of earlier materializations,
+    # which a rerun in the same workspace would carry over.
+    first_second = datetime.combine(day, datetime.min.time(), UTC) + timedelta(seconds=1)
+    with contextlib.redirect_stdout(io.StringIO()):  # Feast prints four lines per materialization
+        materialize_features(store, end=first_second, start=first_second - timedelta(days=1))
     transactions = _day_transactions(layout, day)
     sample = transactions.sample(n=min(per_day, len(transactions)), random_state=seed)
     sample = sample.sort_values("transaction_time", kind="stable")
