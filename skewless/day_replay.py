@@ -27,7 +27,13 @@ from feast import FeatureStore
 
 from feature_repo.operations import materialize_features, push_online
 from serving.replay import post_prediction, request_body
-from skewless.contract import CUSTOMER_ACTIVITY, CUSTOMER_ACTIVITY_PUSH, CUSTOMER_KEY, EVENT_TIMESTAMP
+from skewless.contract import (
+    CUSTOMER_ACTIVITY,
+    CUSTOMER_ACTIVITY_PUSH,
+    CUSTOMER_KEY,
+    CUSTOMER_PROFILE,
+    EVENT_TIMESTAMP,
+)
 from skewless.layout import DataLayout
 
 __all__ = ["DayReplay", "replay_day"]
@@ -91,6 +97,10 @@ def replay_day(
     first_second = datetime.combine(day, datetime.min.time(), UTC) + timedelta(seconds=1)
     with contextlib.redirect_stdout(io.StringIO()):  # Feast prints four lines per materialization
         materialize_features(store, end=first_second, start=first_second - timedelta(days=1))
+        # Accounts opened during the day: a profile is written when the account opens, before
+        # its first transaction, so the whole day's new profiles can be loaded now.
+        day_end = first_second + timedelta(days=1)
+        materialize_features(store, end=day_end, start=first_second, views=[CUSTOMER_PROFILE])
     transactions = _day_transactions(layout, day)
     sample = transactions.sample(n=min(per_day, len(transactions)), random_state=seed)
     sample = sample.sort_values("transaction_time", kind="stable")
