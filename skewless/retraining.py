@@ -10,7 +10,8 @@ champion. A candidate the gate refuses loses the ``challenger`` alias.
 
 Retraining is idempotent: while a challenger already waits (in shadow or canary, for
 a person or the canary to settle), a second decision to retrain records why it did
-nothing instead of training another candidate over it.
+nothing instead of training another candidate over it. A challenger the API rolled
+back from canary no longer waits.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from monitoring.config import PolicyRules
 from monitoring.policy import Decision, record_decision
 from simulation.simulate import read_manifest
-from skewless.deployment import Deployment, write_deployment
+from skewless.deployment import Deployment, read_canary_rollback, write_deployment
 from skewless.errors import DataNotFoundError, SkewlessError
 from skewless.progress import Progress
 from skewless.settings import DeploymentMode, Settings
@@ -54,6 +55,8 @@ def carry_out(
         return replace(decision, outcome={"retrained": False, "why": "retraining disabled (dry run)"})
     client = configure_mlflow(settings)
     waiting = alias_version(client, decision.model_name, CHALLENGER)
+    if waiting is not None and read_canary_rollback(client, decision.model_name, waiting):
+        waiting = None  # rolled back from canary: it no longer waits, a new candidate may replace it
     if waiting is not None and waiting != alias_version(client, decision.model_name, CHAMPION):
         why = f"challenger v{waiting} is already waiting: promote it or roll it back before retraining again"
         return replace(decision, outcome={"retrained": False, "why": why, "challenger": waiting})

@@ -115,3 +115,7 @@ def test_retrain_and_deploy_by_hand_and_a_second_retrain_does_nothing(world: Wor
     assert refused.returncode == 2 and f"v{candidate} was rolled back from canary" in refused.stderr
     single = skewless(root, "deploy", "--mode", "single")
     assert single.returncode == 0 and json.loads(single.stdout)["mode"] == "single"
+    # A challenger rolled back from canary no longer waits: the next retrain trains again.
+    third = skewless(root, "retrain", "--as-of", as_of)
+    assert third.returncode == 0, third.stderr
+    assert json.loads(third.stdout)["outcome"]["retrained"]
