@@ -11,12 +11,19 @@ back, when any of these holds:
 - latency: the challenger's p99 exceeds ``canary_max_latency_ratio`` × the
   champion's p99 + ``canary_latency_slack_ms`` (the slack keeps sub-millisecond
   noise from firing);
-- scores: the two-sample Kolmogorov-Smirnov distance between the two models'
-  scores exceeds ``canary_max_score_ks``. Canary customers are a hash-chosen share
-  of all customers, so both windows sample the same population: a healthy
-  challenger differs by calibration noise (about 0.05 at 2,000 answers), a broken
-  one (constant, inverted or mis-encoded scores) by far more. The limit is a
-  distance, not a p-value, so a large window does not make tiny shifts fire.
+- ranking: on the same requests, the Spearman correlation between the two models'
+  scores is below ``canary_min_rank_correlation``. In canary mode the challenger
+  also scores the champion's requests off the request path (as in shadow), so every
+  such request gives a pair. A random, inverted or mis-encoded challenger ranks
+  transactions unlike the champion (a model trained on shuffled labels: -0.02); a
+  retrained one shares most of its ranking even when its scores are recalibrated
+  (0.34 under concept drift, where the champion itself had failed).
+
+The distributions are compared too (two-sample KS distance of the two arms' scores),
+but only reported: a retrained model facing concept drift is meant to score
+differently, and a recalibration alone moves the KS distance (0.80 for the retrained
+model above, 0.85 for the shuffled one), so it cannot tell a better model from a
+broken one. A constant challenger has no ranking and counts as correlation 0.
 
 In shadow mode the same figures are gathered (the challenger's latency is then its
 off-path scoring time) and reported, but nothing acts on them.
@@ -31,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import ks_2samp
+from scipy.stats import ks_2samp, spearmanr
 
 from skewless.settings import Settings
 
@@ -49,7 +56,7 @@ class CanaryLimits:
     max_error_rate_increase: float = 0.02
     max_latency_ratio: float = 2.0
     latency_slack_ms: float = 2.0
-    max_score_ks: float = 0.3
+    min_rank_correlation: float = 0.15
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CanaryLimits:
@@ -59,7 +66,7 @@ class CanaryLimits:
             max_error_rate_increase=settings.canary_max_error_rate_increase,
             max_latency_ratio=settings.canary_max_latency_ratio,
             latency_slack_ms=settings.canary_latency_slack_ms,
-            max_score_ks=settings.canary_max_score_ks,
+            min_rank_correlation=settings.canary_min_rank_correlation,
         )
 
 
@@ -84,12 +91,16 @@ class CanaryVerdict:
     champion: ArmFigures
     challenger: ArmFigures
     score_ks: float | None
+    rank_correlation: float | None = None  # Spearman on paired scores of the same requests
+    pairs: int = 0
 
     def figures(self) -> dict[str, Any]:
         return {
             "champion": self.champion.__dict__,
             "challenger": self.challenger.__dict__,
             "score_ks": self.score_ks,
+            "rank_correlation": self.rank_correlation,
+            "pairs": self.pairs,
         }
 
 
@@ -120,6 +131,7 @@ class LiveComparison:
         self.limits = limits
         self._lock = threading.Lock()
         self._windows = {arm: _Window(limits.window) for arm in ("champion", "challenger")}
+        self._pairs: deque[tuple[float, float]] = deque(maxlen=limits.window)
 
     def record(self, arm: Arm, latency_ms: float, scores: Sequence[float]) -> None:
         """``scores`` of one scoring call that took ``latency_ms`` per row."""
@@ -130,6 +142,11 @@ class LiveComparison:
                 window.latency_ms.append(latency_ms)
                 window.scores.append(score)
 
+    def record_pairs(self, champion: Sequence[float], challenger: Sequence[float]) -> None:
+        """Both models' scores of the same requests, in the same order."""
+        with self._lock:
+            self._pairs.extend(zip(champion, challenger, strict=True))
+
     def record_errors(self, arm: Arm, rows: int) -> None:
         """``rows`` answers that failed to score."""
         with self._lock:
@@ -139,6 +156,7 @@ class LiveComparison:
         """Forget everything (a new challenger or a new mode)."""
         with self._lock:
             self._windows = {arm: _Window(self.limits.window) for arm in ("champion", "challenger")}
+            self._pairs = deque(maxlen=self.limits.window)
 
     def verdict(self) -> CanaryVerdict:
         """Judge the challenger against the champion over the current windows."""
@@ -147,7 +165,9 @@ class LiveComparison:
             ours, theirs = challenger.figures(), champion.figures()
             our_scores = np.fromiter(challenger.scores, dtype=np.float64)
             their_scores = np.fromiter(champion.scores, dtype=np.float64)
+            pairs = np.array(self._pairs, dtype=np.float64).reshape(-1, 2)
         limits = self.limits
+        correlation = _rank_correlation(pairs) if len(pairs) >= limits.min_requests else None
         score_ks = (
             float(ks_2samp(our_scores, their_scores).statistic)
             if len(our_scores) and len(their_scores)
@@ -168,10 +188,10 @@ class LiveComparison:
                         f"p99 scoring latency {ours.p99_ms:.2f} ms against the champion's "
                         f"{theirs.p99_ms:.2f} ms (limit {ceiling:.2f} ms)"
                     )
-            if score_ks is not None and score_ks > limits.max_score_ks:
+            if correlation is not None and correlation < limits.min_rank_correlation:
                 reasons.append(
-                    f"score distribution KS distance {score_ks:.3f} from the champion's "
-                    f"(limit {limits.max_score_ks})"
+                    f"ranks transactions unlike the champion: Spearman {correlation:.2f} on {len(pairs)} "
+                    f"shared requests (limit {limits.min_rank_correlation})"
                 )
         return CanaryVerdict(
             judged=judged,
@@ -180,4 +200,13 @@ class LiveComparison:
             champion=theirs,
             challenger=ours,
             score_ks=score_ks,
+            rank_correlation=correlation,
+            pairs=len(pairs),
         )
+
+
+def _rank_correlation(pairs: np.ndarray) -> float:
+    """Spearman's rho of the pairs; 0 when either side is constant (it ranks nothing)."""
+    if np.ptp(pairs[:, 0]) == 0 or np.ptp(pairs[:, 1]) == 0:
+        return 0.0
+    return float(spearmanr(pairs[:, 0], pairs[:, 1]).statistic)

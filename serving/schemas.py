@@ -143,5 +143,6 @@ class DeploymentResponse(BaseModel):
     departed: bool = Field(description="The challenger departs from the champion past the limits.")
     reasons: list[str]
     score_ks: float | None
+    rank_correlation: float | None = None
     champion: ArmFigures
     challenger: ArmFigures

@@ -135,6 +135,16 @@ class ServingState:
         self._count(answers)
         if lineup.mode is DeploymentMode.SHADOW and lineup.challenger is not None:
             self.shadow.submit(partial(self._shadow, lineup.challenger, rows, ids, now))
+        elif lineup.mode is DeploymentMode.CANARY and lineup.challenger is not None:
+            # The champion's requests are scored by the challenger too, off the request
+            # path, so the canary compares the two models' rankings on the same requests.
+            mine = [i for i, answer in enumerate(answers) if answer.role == "champion"]
+            if mine:
+                paired = [answers[i].result.score for i in mine]
+                self.shadow.submit(
+                    partial(self._pair, lineup.challenger, [rows[i] for i in mine], [ids[i] for i in mine],
+                            now, paired)
+                )  # fmt: skip
         return responses
 
     def _answer(self, lineup: Lineup, rows: list[dict[str, Any]]) -> list[_Answer]:
@@ -215,18 +225,38 @@ class ServingState:
         if degraded:
             metrics.degraded.inc(degraded)
 
+    def _pair(
+        self,
+        challenger: Active,
+        rows: list[dict[str, Any]],
+        ids: list[str],
+        now: datetime,
+        champion_scores: list[float],
+    ) -> None:
+        """Canary: score the champion's requests with the challenger too, and keep the pairs."""
+        scored = self._off_path(challenger, rows, ids, now, compare=False)
+        if scored is not None:
+            self.comparison.record_pairs(champion_scores, [result.score for result in scored])
+
     def _shadow(self, challenger: Active, rows: list[dict[str, Any]], ids: list[str], now: datetime) -> None:
+        self._off_path(challenger, rows, ids, now, compare=True)
+
+    def _off_path(
+        self, challenger: Active, rows: list[dict[str, Any]], ids: list[str], now: datetime, compare: bool
+    ) -> list[Scored] | None:
+        """Score with the challenger off the request path, logged as ``shadow``; None if it failed."""
         try:
-            scored = self._score(challenger, "challenger", rows, compare=True)
+            scored = self._score(challenger, "challenger", rows, compare=compare)
         except Exception:  # shadow failures are counted, never raised: nobody waits on them
             self.metrics.challenger_errors.inc()
             self.comparison.record_errors("challenger", len(rows))
-            return
+            return None
         model = challenger.model
         self.metrics.routed.labels("shadow").inc(len(scored))
         for row, request_id, result in zip(rows, ids, scored, strict=True):
             self.metrics.score.labels(str(model.version), "shadow").observe(result.score)
             self.log.append(log_record(row, result, model, request_id, now, "shadow"))
+        return scored
 
     # ---- health ----------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ def deployment_view(lineup: Lineup, verdict: CanaryVerdict) -> DeploymentRespons
         departed=verdict.departed,
         reasons=verdict.reasons,
         score_ks=verdict.score_ks,
+        rank_correlation=verdict.rank_correlation,
         champion=ArmFigures(**verdict.champion.__dict__),
         challenger=ArmFigures(**verdict.challenger.__dict__),
     )

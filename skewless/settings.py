@@ -99,9 +99,9 @@ class Settings(BaseSettings):
     canary_latency_slack_ms: float = Field(
         default=2.0, ge=0, description="Absolute slack on the latency limit, so sub-ms noise never fires."
     )
-    canary_max_score_ks: float = Field(
-        default=0.3, gt=0, le=1, description="Roll back when the two-sample KS distance between the "
-        "challenger's and the champion's scores exceeds this.",
+    canary_min_rank_correlation: float = Field(
+        default=0.15, ge=-1, le=1, description="Roll back when the Spearman correlation of the two models' "
+        "scores on the same requests falls below this (a random or broken challenger is near 0).",
     )  # fmt: skip
     canary_check_interval_s: float = Field(default=1.0, gt=0, description="How often the canary is judged.")
     shadow_queue_size: int = Field(

@@ -22,6 +22,11 @@ def fraud_like_scores(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.beta(0.3, 12.0, size=n)
 
 
+def pair(comparison: LiveComparison, champion: np.ndarray, challenger: np.ndarray) -> None:
+    """Both models' scores of the same requests (the challenger scores champion requests off-path)."""
+    comparison.record_pairs(champion.tolist(), challenger.tolist())
+
+
 def test_not_judged_until_both_models_have_enough_answers() -> None:
     comparison = LiveComparison(LIMITS)
     rng = np.random.default_rng(0)
@@ -33,18 +38,40 @@ def test_not_judged_until_both_models_have_enough_answers() -> None:
 def test_a_healthy_challenger_on_the_same_population_is_kept() -> None:
     comparison = LiveComparison(LIMITS)
     rng = np.random.default_rng(1)
-    fill(comparison, fraud_like_scores(rng, 1_000), fraud_like_scores(rng, 1_000) * 1.05)
+    champion = fraud_like_scores(rng, 1_000)
+    challenger = champion * rng.lognormal(0.05, 0.2, 1_000)  # the same ranking, give or take
+    fill(comparison, champion, challenger)
+    pair(comparison, champion, challenger)
     verdict = comparison.verdict()
     assert verdict.judged and not verdict.departed, verdict.reasons
-    assert verdict.score_ks is not None and verdict.score_ks < 0.1
+    assert verdict.rank_correlation is not None and verdict.rank_correlation > 0.8
 
 
-def test_a_constant_challenger_departs_on_its_score_distribution() -> None:
+def test_a_recalibrated_challenger_is_kept_although_its_score_distribution_moved() -> None:
     comparison = LiveComparison(LIMITS)
-    rng = np.random.default_rng(2)
-    fill(comparison, fraud_like_scores(rng, 1_000), np.full(300, 0.015))
+    rng = np.random.default_rng(5)
+    champion = fraud_like_scores(rng, 1_000)
+    # Retrained after concept drift: half the ranking reshuffled, and scores much lower overall.
+    challenger = np.where(rng.random(1_000) < 0.5, rng.permutation(champion), champion) ** 3
+    fill(comparison, champion, challenger)
+    pair(comparison, champion, challenger)
     verdict = comparison.verdict()
-    assert verdict.departed and len(verdict.reasons) == 1 and "KS distance" in verdict.reasons[0]
+    assert verdict.score_ks is not None and verdict.score_ks > 0.5  # the old rule would have rolled it back
+    assert verdict.rank_correlation is not None and verdict.rank_correlation > 0.3
+    assert not verdict.departed, verdict.reasons
+
+
+def test_a_random_or_constant_challenger_departs_on_its_ranking() -> None:
+    rng = np.random.default_rng(2)
+    for challenger in (fraud_like_scores(rng, 1_000), np.full(1_000, 0.015)):  # shuffled labels, stuck
+        comparison = LiveComparison(LIMITS)
+        champion = fraud_like_scores(rng, 1_000)
+        fill(comparison, champion, challenger)
+        pair(comparison, champion, challenger)
+        verdict = comparison.verdict()
+        assert verdict.departed and len(verdict.reasons) == 1, verdict.reasons
+        assert verdict.reasons[0].startswith("ranks transactions unlike the champion")
+        assert verdict.rank_correlation is not None and abs(verdict.rank_correlation) < 0.1
 
 
 def test_errors_and_latency_each_make_the_challenger_depart() -> None:
@@ -64,11 +91,14 @@ def test_errors_and_latency_each_make_the_challenger_depart() -> None:
 def test_reset_forgets_both_windows() -> None:
     comparison = LiveComparison(LIMITS)
     rng = np.random.default_rng(4)
-    fill(comparison, fraud_like_scores(rng, 300), np.full(300, 0.5))
+    champion = fraud_like_scores(rng, 300)
+    fill(comparison, champion, np.full(300, 0.5))
+    pair(comparison, champion, np.full(300, 0.5))
     assert comparison.verdict().departed
     comparison.reset()
     verdict = comparison.verdict()
     assert not verdict.judged and verdict.champion.answers == verdict.challenger.answers == 0
+    assert verdict.pairs == 0 and verdict.rank_correlation is None
 
 
 def test_canary_points_are_uniform_and_sticky() -> None:
