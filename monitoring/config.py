@@ -80,6 +80,10 @@ class PolicyRules:
     retrain: bool = True  # False: record the decision, do not train (dry run)
 
 
+# Windows are cut on served_at ("served") or transaction_time ("event"); see monitoring.windows.
+Clock = Literal["served", "event"]
+
+
 @dataclass(frozen=True)
 class MonitoringConfig:
     """Everything a report and a policy check are judged by."""
@@ -91,7 +95,7 @@ class MonitoringConfig:
     skew_sample: int = 200  # served requests re-read through get_historical_features per report
     # Windows are cut on served_at ("served", live traffic) or on transaction_time
     # ("event": replays and backfills, where days of traffic are sent in minutes).
-    clock: Literal["served", "event"] = "served"
+    clock: Clock = "served"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

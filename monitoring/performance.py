@@ -19,10 +19,10 @@ import duckdb
 import numpy as np
 from scipy.stats import rankdata
 
-from monitoring.config import PerformanceRules
+from monitoring.config import Clock, PerformanceRules
 from monitoring.errors import ServedLogError
 from monitoring.reference import ModelReference
-from monitoring.windows import Clock, bucket_sql, has_log, served_rows_sql, window_bounds
+from monitoring.windows import bucket_sql, has_log, served_rows_sql, window_bounds
 
 __all__ = ["WindowPerformance", "auc_with_error", "measure_performance", "measure_performance_range"]
 

@@ -65,9 +65,8 @@ def evidence_windows(report: MonitoringReport) -> tuple[WindowDrift, WindowPerfo
     transactions after 30), so when the whole range is not yet judged on
     performance, an older week often already is.
     """
-    drift = next((w for w in reversed(report.windows) if w.verdict != "insufficient"), report.drift)
-    if len(report.windows) <= 1:
-        drift = report.drift
+    judged_drift = [w for w in report.windows if w.verdict != "insufficient"]
+    drift = judged_drift[-1] if len(report.windows) > 1 and judged_drift else report.drift
     performance = report.performance
     if performance.status == "insufficient":
         judged = [w for w in report.performance_windows if w.status != "insufficient"]

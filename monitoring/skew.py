@@ -21,8 +21,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from monitoring.config import Clock
 from monitoring.errors import ServedLogError
-from monitoring.windows import Clock, has_log, served_rows_sql
+from monitoring.windows import has_log, served_rows_sql
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
 
 if TYPE_CHECKING:

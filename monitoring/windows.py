@@ -21,11 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
 
+from monitoring.config import Clock
 from monitoring.errors import ServedLogError
 from monitoring.reference import CategoricalReference, NumericReference, Reference
 
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 ENTITY_KEYS = ("customer_id", "merchant_id")
-Clock = Literal["served", "event"]
 CLOCKS: dict[str, str] = {"served": "served_at", "event": "transaction_time"}  # clock → log column
 
 

@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from pydantic import ValidationError
@@ -521,7 +521,7 @@ def _report(
     retrain: bool = True,
     clock: str = "served",
 ) -> tuple[Any, Any, datetime]:
-    from monitoring.config import MonitoringConfig, PolicyRules
+    from monitoring.config import Clock, MonitoringConfig, PolicyRules
     from monitoring.job import run_report
 
     settings = _settings(ctx)
@@ -529,9 +529,7 @@ def _report(
     if clock not in ("served", "event"):
         raise typer.BadParameter(f"--clock must be served or event, got '{clock}'")
     config = MonitoringConfig(
-        model_name=settings.model_name,
-        policy=PolicyRules(retrain=retrain),
-        clock="event" if clock == "event" else "served",
+        model_name=settings.model_name, policy=PolicyRules(retrain=retrain), clock=cast(Clock, clock)
     )
     outcome = run_report(
         settings, config, begin, stop, Progress(), known, _monitor_options(every), model, skew

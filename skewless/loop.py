@@ -152,8 +152,11 @@ def _wait_for(url: str, path: str, key: str, value: Any, timeout_s: float = 20.0
 class _Loop:
     """The state machine of one run: champion → shadow → canary → promoted or rolled back."""
 
-    def __init__(self, settings: Settings, config: LoopConfig, progress: Progress, url: str) -> None:
+    def __init__(
+        self, settings: Settings, config: LoopConfig, progress: Progress, url: str, first_day: date
+    ) -> None:
         self.settings, self.config, self.progress, self.url = settings, config, progress, url
+        self.first_day = first_day
         self.client = configure_mlflow(settings)
         self.events: list[LoopEvent] = []
         self.checks: list[dict[str, Any]] = []
@@ -228,8 +231,6 @@ class _Loop:
         if decision.outcome.get("deployment") == "shadow":
             self.stage, self.until = "shadow", day + timedelta(days=self.config.shadow_days)
             self.event(day, "shadow", f"v{decision.outcome['candidate_version']} scores beside the champion")
-
-    first_day: date = date.min
 
 
 def _week_rows(
@@ -343,8 +344,7 @@ def run_loop(settings: Settings, config: LoopConfig, progress: Progress) -> Loop
         update={"reload_interval_s": 0.3, "log_flush_seconds": 0.2, "canary_check_interval_s": 0.5}
     )
     with serve_in_background(create_app(serving)) as url:
-        loop = _Loop(serving, config, progress, url)
-        loop.first_day = first
+        loop = _Loop(serving, config, progress, url, first)
         loop.event(first, "champion", f"v{alias_version(loop.client, settings.model_name, CHAMPION)} serves")
         for index in range(config.replay_days):
             day = first + timedelta(days=index)

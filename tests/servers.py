@@ -129,6 +129,23 @@ def postgres_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout_s: float, name: str) -> None:
+    """Poll ``url`` until it answers 200; fail if ``process`` exits or the time runs out."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{name} did not start: {url} never answered")
+        time.sleep(0.3)
+
+
 @contextmanager
 def mlflow_server(backend_url: str, artifacts: str) -> Iterator[str]:
     """A real MLflow tracking server on a free loopback port; yields its URL.
@@ -136,7 +153,6 @@ def mlflow_server(backend_url: str, artifacts: str) -> Iterator[str]:
     ``backend_url`` is a SQLAlchemy URL (PostgreSQL here, as in docker-compose).
     """
     import sys
-    import urllib.request
     from pathlib import Path
 
     port = free_port()
@@ -149,16 +165,7 @@ def mlflow_server(backend_url: str, artifacts: str) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"mlflow server did not start on {url}") from None
-                time.sleep(0.5)
+        wait_until_answering(f"{url}/health", process, 90, "mlflow server")
         yield url
     finally:
         process.terminate()
@@ -209,7 +216,6 @@ class PrometheusServer:
 @contextmanager
 def prometheus_scraping(target: str, job: str = "skewless-api") -> Iterator[PrometheusServer]:
     """Debian's Prometheus on a free loopback port, scraping ``target`` (host:port) every second."""
-    import urllib.request
 
     binary = require_binary("prometheus")
     port = free_port()
@@ -228,16 +234,7 @@ def prometheus_scraping(target: str, job: str = "skewless-api") -> Iterator[Prom
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"prometheus did not start on {url}") from None
-                time.sleep(0.3)
+        wait_until_answering(f"{url}/-/ready", process, 60, "prometheus")
         yield PrometheusServer(url)
     finally:
         process.terminate()
