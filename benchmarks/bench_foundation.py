@@ -33,7 +33,7 @@ from benchmarks.measure import measure  # noqa: E402
 
 def stage_simulate(root: str, scale: float) -> dict[str, Any]:
     from simulation import SimulationConfig, simulate
-    from skewless.lifecycle import today_utc
+    from simulation.config import today_utc
     from skewless.progress import Progress
     from skewless.settings import Settings
 
@@ -59,7 +59,7 @@ def stage_apply_materialize(root: str, redis: str, registry: str) -> dict[str, A
 
     from feature_repo.operations import apply_feature_repo, materialize_features, open_feature_store
     from simulation import SimulationConfig
-    from skewless.lifecycle import today_utc
+    from simulation.config import today_utc
     from skewless.settings import Profile, Settings
 
     settings = Settings(

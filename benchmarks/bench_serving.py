@@ -60,7 +60,7 @@ def prepare(root: Path, scale: float, env: dict[str, str]) -> Any:
     from feature_repo.operations import apply_feature_repo, materialize_features, open_feature_store
     from feature_repo.pipeline import build_features
     from simulation import SimulationConfig, simulate
-    from skewless.lifecycle import today_utc
+    from simulation.config import today_utc
     from skewless.progress import Progress
     from skewless.settings import Profile
     from tests.factories import make_workspace

@@ -46,7 +46,7 @@ def stage_setup(root: str, scale: float) -> dict[str, Any]:
     from feature_repo.operations import apply_feature_repo
     from feature_repo.pipeline import build_features
     from simulation import SimulationConfig, simulate
-    from skewless.lifecycle import today_utc
+    from simulation.config import today_utc
     from skewless.progress import Progress
 
     settings = _settings(root)

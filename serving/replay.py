@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
-__all__ = ["ReplayResult", "post_prediction", "replay_transactions", "request_body"]
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """What the API answered, and how long each call took."""
-
-    requests: list[dict[str, Any]]
-    responses: list[dict[str, Any]]
-    statuses: list[int]
-    latencies_ms: list[float]
+__all__ = ["PredictionClient", "request_body"]
 
 
 def request_body(row: Mapping[str, Any], at: datetime | None = None) -> dict[str, Any]:
@@ -41,35 +30,47 @@ def request_body(row: Mapping[str, Any], at: datetime | None = None) -> dict[str
     return body
 
 
-def post_prediction(url: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any], float]:
-    """POST one /predict body; returns the status, the JSON answer and the milliseconds it took."""
-    request = urllib.request.Request(
-        f"{url}/predict", data=json.dumps(body).encode(), headers={"content-type": "application/json"}
-    )
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, answer = response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        status, answer = error.code, json.loads(error.read() or b"{}")
-    return status, answer, (time.perf_counter() - started) * 1e3
+class PredictionClient:
+    """Posts /predict bodies over one keep-alive HTTP connection, as a real client would.
 
-
-def replay_transactions(url: str, transactions: pd.DataFrame, at: datetime | None = None) -> ReplayResult:
-    """POST each transaction to ``{url}/predict``, one at a time.
-
-    Args:
-        url: the API's base URL.
-        transactions: rows with ids and request fields (simulated transactions).
-        at: the time to send them at (as new transactions); their own time if omitted.
+    A fresh connection per request (``urllib``) costs about 4 ms on loopback; a kept one
+    about 1.5 ms. The connection is reopened once if the server closed it.
     """
-    requests, responses, statuses, latencies = [], [], [], []
-    records = [{str(k): v for k, v in row.items()} for row in transactions.to_dict("records")]
-    for row in records:
-        body = request_body(row, at)
-        status, answer, milliseconds = post_prediction(url, body)
-        latencies.append(milliseconds)
-        requests.append(body)
-        responses.append(answer)
-        statuses.append(status)
-    return ReplayResult(requests, responses, statuses, latencies)
+
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        parts = urlsplit(url)
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._timeout_s = timeout_s
+        self._connection: http.client.HTTPConnection | None = None
+
+    def post(self, body: Mapping[str, Any]) -> tuple[int, dict[str, Any], float]:
+        """POST one /predict body; returns the status, the JSON answer and the milliseconds it took."""
+        payload = json.dumps(body).encode()
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout_s)
+            try:
+                self._connection.request(
+                    "POST", "/predict", body=payload, headers={"content-type": "application/json"}
+                )
+                response = self._connection.getresponse()
+                status, raw = response.status, response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.close()
+                if attempt == 2:
+                    raise
+        return status, json.loads(raw or b"{}"), (time.perf_counter() - started) * 1e3
+
+    def close(self) -> None:
+        """Close the connection (the next post opens a new one)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> PredictionClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

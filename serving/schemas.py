@@ -67,8 +67,14 @@ class PredictResponse(BaseModel):
     threshold: float
     model_name: str
     model_version: int
-    missing_features: list[str] = Field(description="Features absent from the online store (unknown entity).")
-    stale_features: list[str] = Field(description="Features older than their view's TTL.")
+    missing_features: list[str] = Field(
+        description="Features the model saw as missing: absent from the online store (unknown entity) "
+        "or stale (below), and transforms of them."
+    )
+    stale_features: list[str] = Field(
+        description="Stored features older than their view's TTL at the transaction's time: served missing, "
+        "as the point-in-time join that built the training set reads them."
+    )
     degraded: bool = Field(description="True when scored with request-time features only (store down).")
 
 

@@ -1,20 +1,29 @@
 """Score transactions: Feast online features of the model's service → encoding → model.
 
 No feature or transform is computed here: the on-demand views of the feature
-service run inside Feast's online retrieval, exactly as in training. In degraded
-mode (online store down, if configured), the same on-demand transform is run on
-the request fields alone, with every stored input missing.
+service run inside Feast's online retrieval, exactly as in training. Two cases run
+the service's own on-demand transforms (Feast's UDFs) on corrected inputs instead:
+
+- **Expired rows.** Feast's online store keeps an entity's last row forever and
+  returns it with a status, while the point-in-time join that builds training sets
+  finds nothing older than the view's TTL before the transaction. A customer back
+  after 60 quiet days would be scored on two-month-old statistics that training
+  never saw (the loop's skew check found exactly this). So a stored feature older
+  than its view's TTL at the transaction's time is served as missing, as training
+  reads it, and the transforms are rerun on those inputs.
+- **Degraded mode** (online store down, if configured): every stored input missing.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from feast import FeatureStore
+from feast.errors import FeastObjectNotFoundException
 
 from feature_repo.operations import get_feature_service, read_online_features
 from serving.model_source import ServingModel
@@ -40,7 +49,7 @@ class Scored:
     score: float
     decision: bool
     missing: list[str]
-    stale: list[str]
+    stale: list[str]  # stored features older than their view's TTL at the transaction: served missing
     degraded: bool
     features: dict[str, Any]
 
@@ -58,6 +67,22 @@ class Scorer:
         self.degraded_scoring = degraded_scoring
         # Resolved once: Feast caches its request plan per service object.
         self.service = get_feature_service(store, model.feature_service)
+        self._ttl_s, self._transforms = self._resolve_views()
+
+    def _resolve_views(self) -> tuple[dict[str, float], list[Any]]:
+        """Each stored feature's view TTL in seconds (views with one), and the on-demand views."""
+        ttl_s: dict[str, float] = {}
+        transforms: list[Any] = []
+        for projection in self.service.feature_view_projections:
+            try:
+                transforms.append((projection, self.store.get_on_demand_feature_view(projection.name)))
+                continue
+            except FeastObjectNotFoundException:  # not on-demand: a stored view
+                pass
+            ttl = self.store.get_feature_view(projection.name).ttl
+            if ttl:
+                ttl_s.update({field.name: ttl.total_seconds() for field in projection.features})
+        return ttl_s, transforms
 
     def warm_up(self) -> bool:
         """Score one probe transaction so the first real request is not the slow one.
@@ -84,9 +109,11 @@ class Scorer:
         degraded = False
         try:
             online = read_online_features(self.store, self.service, rows)
+            stale = self._expired(rows, online.event_seconds)
+            if any(stale):
+                online = replace(online, values=self._without_expired(rows, online.values, stale))
             values = online.values
             missing = [online.missing(i, features) for i in range(len(rows))]
-            stale = [online.stale(i, features) for i in range(len(rows))]
         except OnlineStoreError:
             if not self.degraded_scoring:
                 raise
@@ -107,23 +134,60 @@ class Scorer:
             for i, score in enumerate(scores)
         ]
 
-    def _request_time_only(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-        """Run the service's on-demand transforms on request fields alone (stored inputs missing)."""
-        service = self.service
-        values: dict[str, list[Any]] = {name: [None] * len(rows) for name in self.model.encoding.features}
-        for key in (CUSTOMER_KEY, MERCHANT_KEY, *REQUEST_FIELDS):
-            values[key] = [row.get(key) for row in rows]
-        for projection in service.feature_view_projections:
-            try:
-                odfv = self.store.get_on_demand_feature_view(projection.name)
-            except Exception:
-                continue  # a stored feature view: its values stay missing
-            inputs = {name: [row.get(name) for row in rows] for name in REQUEST_FIELDS}
+    def _expired(
+        self, rows: Sequence[Mapping[str, Any]], event_seconds: dict[str, list[float]]
+    ) -> list[list[str]]:
+        """Per row: stored features whose row is older than the view's TTL at the transaction's time."""
+        now = datetime.now(UTC).timestamp()
+        expired: list[list[str]] = []
+        for i, row in enumerate(rows):
+            at = row.get("transaction_time")
+            at_s = at.timestamp() if isinstance(at, datetime) else now
+            expired.append(
+                [
+                    name
+                    for name, ttl_s in self._ttl_s.items()
+                    if (seconds := event_seconds.get(name)) and 0 < seconds[i] < at_s - ttl_s
+                ]
+            )
+        return expired
+
+    def _without_expired(
+        self, rows: Sequence[Mapping[str, Any]], values: dict[str, list[Any]], expired: list[list[str]]
+    ) -> dict[str, list[Any]]:
+        """``values`` with expired stored features set missing and the transforms rerun on those rows."""
+        corrected = {name: list(column) for name, column in values.items()}
+        for i, names in enumerate(expired):
+            if not names:
+                continue
+            for name in names:
+                corrected[name][i] = None
+            inputs = {name: [row.get(name) for row in rows[i : i + 1]] for name in REQUEST_FIELDS}
+            inputs.update({name: [corrected[name][i]] for name in self._ttl_s if name in corrected})
+            for name, column in self._transform(inputs).items():
+                corrected[name][i] = column[0]
+        return corrected
+
+    def _transform(self, inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Run the service's on-demand transforms (Feast's UDFs) on ``inputs``; stored inputs absent
+        from ``inputs`` are missing."""
+        outputs: dict[str, list[Any]] = {}
+        length = len(next(iter(inputs.values())))
+        for projection, odfv in self._transforms:
             stored = [
                 f.name for source in odfv.source_feature_view_projections.values() for f in source.features
             ]
-            inputs.update({name: [None] * len(rows) for name in stored})
-            outputs = odfv.feature_transformation.udf(inputs)
-            for field in projection.features:
-                values[field.name] = list(outputs[field.name])
+            arguments = {name: [None] * length for name in stored} | {
+                name: column for name, column in inputs.items() if name in stored or name in REQUEST_FIELDS
+            }
+            results = odfv.feature_transformation.udf(arguments)
+            outputs.update({field.name: list(results[field.name]) for field in projection.features})
+        return outputs
+
+    def _request_time_only(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+        """Run the service's on-demand transforms on request fields alone (stored inputs missing)."""
+        values: dict[str, list[Any]] = {name: [None] * len(rows) for name in self.model.encoding.features}
+        for key in (CUSTOMER_KEY, MERCHANT_KEY, *REQUEST_FIELDS):
+            values[key] = [row.get(key) for row in rows]
+        values.update(self._transform({name: [row.get(name) for row in rows] for name in REQUEST_FIELDS}))
         return values

@@ -9,12 +9,17 @@ from typing import Any
 from simulation.scenarios import get_scenario
 from skewless.errors import ConfigurationError, InvalidDateRangeError
 
-__all__ = ["SimulationConfig"]
+__all__ = ["SimulationConfig", "today_utc"]
 
 # Default scale 1: ~5,000 customers and ~450,000 transactions over 90 days.
 CUSTOMERS_PER_SCALE = 5_000
 MERCHANTS_PER_SCALE = 800
 DEFAULT_DAYS = 90
+
+
+def today_utc() -> date:
+    """Today's date in UTC: the default end of a simulation."""
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from skewless.settings import DeploymentMode, Profile, Settings
 
 if TYPE_CHECKING:
     from simulation import SimulationConfig
+    from skewless.loop import LoopResult
 
 __all__ = ["app", "main"]
 
@@ -100,8 +101,7 @@ def _simulation_config(
     drift_start: date | None,
 ) -> SimulationConfig:
     from simulation import SimulationConfig
-    from simulation.config import DEFAULT_DAYS
-    from skewless.lifecycle import today_utc
+    from simulation.config import DEFAULT_DAYS, today_utc
 
     days = DEFAULT_DAYS if days is None else days
     options: dict[str, Any] = {"scale": scale, "seed": seed, "scenario": scenario, "drift_start": drift_start}
@@ -356,111 +356,19 @@ def serve_command(
 @app.command("run")
 def run_command(
     ctx: typer.Context,
-    scale: ScaleOption = 1.0,
-    seed: int = 42,
-    scenario: ScenarioOption = "none",
-    end: DateOption = None,
-    days: Annotated[int | None, typer.Option(help="Days to simulate.", show_default="90")] = None,
-) -> None:
-    """The main job: simulate → features → apply → materialize → lookup → train → promote → serve + replay."""
-    from skewless.lifecycle import run_main_job
-
-    settings = _settings(ctx)
-    config = _simulation_config(None, _day(end), days, scale, seed, scenario, None)
-    result = run_main_job(settings, config, Progress())
-    sim = result.simulation
-    typer.echo("")
-    typer.echo(
-        f"Simulated {sim.transactions:,} transactions of {sim.customers:,} customers at "
-        f"{sim.merchants:,} merchants ({config.start} .. {config.end}), fraud rate {sim.fraud_rate:.2%}."
-    )
-    typer.echo(f"Feature tables: {', '.join(f'{k} {v:,} rows' for k, v in result.features.rows.items())}.")
-    typer.echo(f"Registered feature services: {', '.join(result.applied.feature_services)}.")
-    typer.echo("\nOne online lookup, as the prediction API will make it:")
-    request = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in result.request.items()}
-    typer.echo(f"  request  {json.dumps(request)}")
-    width = max(len(name) for name in result.online_features)
-    for name, value in result.online_features.items():
-        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        typer.echo(f"  {name:<{width}}  {shown}")
-    evaluation, run = result.training.evaluation, result.training.run
-    decision = result.promotion
-    typer.echo(
-        f"\nTrained {run.model_name} v{run.version} (challenger): holdout ROC-AUC {evaluation.roc_auc:.4f} "
-        f"against the oracle's {evaluation.oracle_roc_auc:.4f}, PR-AUC {evaluation.pr_auc:.4f}, "
-        f"threshold {evaluation.threshold:.4f}, cost per 1,000 transactions {evaluation.cost_per_1k:,.1f}."
-    )
-    if decision.passed:
-        typer.echo(f"Promotion gate passed: v{decision.candidate_version} is now the champion.")
-    else:
-        typer.echo(f"Promotion gate refused v{decision.candidate_version}: {'; '.join(decision.reasons)}.")
-    typer.echo(f"Evaluation report: {result.training.report_html}")
-    if result.replay is not None:
-        replay = result.replay
-        ok = sum(status == 200 for status in replay.statuses)
-        reviewed = sum(r.get("decision") == "review" for r in replay.responses)
-        p50, p99 = (sorted(replay.latencies_ms)[int(q * (len(replay.latencies_ms) - 1))] for q in (0.5, 0.99))
-        typer.echo(
-            f"\nServed {len(replay.statuses)} replayed transactions through the API: {ok} answered 200, "
-            f"{reviewed} sent to review; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (HTTP, in process)."
-        )
-        for request, response in list(zip(replay.requests, replay.responses, strict=True))[:3]:
-            score = response.get("fraud_probability", float("nan"))
-            missing = response.get("missing_features", [])
-            typer.echo(
-                f"  customer {request['customer_id']:>5} {request['channel']:<11} {request['amount']:>9.2f} "
-                f"→ p(fraud) {score:.4f} {response.get('decision')} "
-                f"(model v{response.get('model_version')}, {len(missing)} missing)"
-            )
-        typer.echo(f"Served-feature log: {settings.layout.served_log_dir}")
-    if result.monitoring is not None and result.decision is not None:
-        report = result.monitoring.report
-        flagged = ", ".join(f"{f.name} ({f.status})" for f in report.drift.features if f.flagged) or "none"
-        skew = report.skew
-        typer.echo(
-            f"\nMonitoring the replayed traffic against v{report.model_version}'s training profile: "
-            f"verdict {report.verdict} on {report.drift.rows} served rows; flagged features: {flagged}."
-        )
-        typer.echo(
-            "  (The replay sends the last simulated day's transactions now, up to a day after that day "
-            "ended, so features that count time since the customer's previous transaction see the gap "
-            "and can be flagged: monitoring reporting a real difference from training.)"
-        )
-        if skew is not None:
-            typer.echo(
-                f"Training-serving skew check on {skew.sampled} requests: {skew.status}"
-                + (
-                    f" ({', '.join(skew.skewed)})"
-                    if skew.skewed
-                    else " (every feature matched offline retrieval)"
-                )
-            )
-        performance = report.performance
-        typer.echo(
-            f"Performance: {performance.status} ({performance.labelled} of {performance.predictions} "
-            "labelled so far; chargebacks arrive 1-30 days after a transaction)."
-        )
-        typer.echo(f"Policy decision: {result.decision.action}: {'; '.join(result.decision.reasons)}")
-        typer.echo(f"Monitoring report: {result.monitoring.html_path}")
-        typer.echo(f"Prometheus gauges: {result.monitoring.gauges_path}")
-        typer.echo(f"Policy decisions: {settings.layout.policy_decisions}")
-        typer.echo("Serve it yourself: skewless serve --port 8000   (then POST /predict, GET /docs)")
-    typer.echo(f"\nData: {settings.layout.root}   Feast repo: {settings.feature_repo_dir}")
-    typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")
-    typer.echo(f"Explore runs and models: mlflow ui --backend-store-uri {settings.tracking_uri}")
-
-
-@app.command("loop")
-def loop_command(
-    ctx: typer.Context,
     scenario: ScenarioOption = "concept",
-    scale: ScaleOption = 0.1,
+    scale: Annotated[float, typer.Option(help="Size of the simulated world: 0.1 ≈ 500 customers.")] = 0.1,
     seed: int = 42,
     end: DateOption = None,
     replay_days: Annotated[int, typer.Option(min=7, help="Simulated days replayed through the API.")] = 70,
     per_day: Annotated[int, typer.Option(min=10, help="Transactions sent per simulated day.")] = 150,
 ) -> None:
-    """The whole loop on simulated days: serve, monitor, retrain, shadow, canary, promote or roll back."""
+    """The main job: the whole loop on simulated days, from raw data to a retrained model promoted or
+    rolled back.
+
+    Simulate → features → apply → materialize → train → promote → serve → replay day by day
+    (materializing, pushing) → weekly checks → retrain → shadow → canary → promote or roll back.
+    """
     from skewless.loop import LoopConfig, run_loop
 
     settings = _settings(ctx)
@@ -468,26 +376,67 @@ def loop_command(
         scenario=scenario, scale=scale, seed=seed, end=_day(end), replay_days=replay_days, per_day=per_day
     )
     result = run_loop(settings, config, Progress())
+    _echo_loop(settings, result)
+
+
+def _echo_loop(settings: Settings, result: LoopResult) -> None:
+    from skewless.loop import format_auc
+    from skewless.tracking import mlflow_ui_hint
+
+    start = result.start
+    sim, run, evaluation = start.simulation, start.training.run, start.training.evaluation
     typer.echo(
-        f"\nThe loop, scenario {scenario}: {result.seconds:.0f} s; "
-        f"champion at the end: v{result.champion_version}"
+        f"\nSimulated {sim.transactions:,} transactions of {sim.customers:,} customers at {sim.merchants:,} "
+        f"merchants, fraud rate {sim.fraud_rate:.2%}; feature tables: "
+        + ", ".join(f"{k} {v:,} rows" for k, v in start.features.rows.items())
+        + "."
+    )
+    typer.echo("One online lookup, as the API makes it for the replay's first transaction:")
+    request = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in start.request.items()}
+    typer.echo(f"  request  {json.dumps(request)}")
+    width = max(len(name) for name in start.online_features)
+    for name, value in start.online_features.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        typer.echo(f"  {name:<{width}}  {shown}")
+    typer.echo(
+        f"First champion: {run.model_name} v{run.version}, holdout ROC-AUC {evaluation.roc_auc:.4f} against "
+        f"the oracle's {evaluation.oracle_roc_auc:.4f}, threshold {evaluation.threshold:.4f} "
+        f"(gate {'passed' if start.promotion.passed else 'refused'})."
+    )
+    typer.echo(f"Evaluation report: {start.training.report_html}")
+    typer.echo(
+        f"\nThe loop, scenario {result.config.scenario}: {result.seconds:.0f} s; champion at the end: "
+        f"v{result.champion_version}. Weekly AUC with its 95% interval (few frauds a week: read the trend):"
     )
     typer.echo(
-        f"{'week':<25}{'served':>7}{'frauds':>7}  {'versions':<10}{'AUC':>7}{'oracle':>8}  drift  decision"
+        f"{'week':<25}{'served':>7}{'frauds':>7}  {'versions':<9}{'AUC':>15}{'oracle':>15}"
+        "  drift  skew  decision"
     )
     for week in result.weeks:
-        auc = "-" if week["auc"] is None else f"{week['auc']:.3f}"
-        oracle = "-" if week["oracle_auc"] is None else f"{week['oracle_auc']:.3f}"
         versions = ",".join(f"v{v}" for v in week["versions"])
         typer.echo(
-            f"{week['week']:<25}{week['served']:>7}{week['frauds']:>7}  {versions:<10}{auc:>7}{oracle:>8}  "
-            f"{week['drift'] or '-':<6} {week['decision'] or '-'}"
+            f"{week['week']:<25}{week['served']:>7}{week['frauds']:>7}  {versions:<9}"
+            f"{format_auc(week['auc'], week['auc_ci']):>15}"
+            f"{format_auc(week['oracle_auc'], week['oracle_auc_ci']):>15}  "
+            f"{week['drift'] or '-':<6} {week['skew'] or '-':<5} {week['decision'] or '-'}"
+        )
+    typer.echo("\nEach model before and after the change (weeks pooled):")
+    for period in result.periods:
+        typer.echo(
+            f"  v{period['version']:<3} {period['phase']:<18} {period['from']} – {period['to']}  "
+            f"{period['served']:>6} answers {period['frauds']:>4} frauds  "
+            f"AUC {format_auc(period['auc'], period['auc_ci'])}  "
+            f"oracle {format_auc(period['oracle_auc'], period['oracle_auc_ci'])}"
         )
     typer.echo("\nWhat happened:")
     for event in result.events:
         typer.echo(f"  {event.day}  {event.stage}: {event.detail}")
-    typer.echo(f"\nSummary page: {result.summary_html}")
-    typer.echo(f"Decisions: {settings.layout.policy_decisions}")
+    typer.echo(f"\nSummary page (every report linked): {result.summary_html}")
+    typer.echo(f"Policy decisions: {settings.layout.policy_decisions}")
+    typer.echo(f"Served-feature log: {settings.layout.served_log_dir}")
+    typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")
+    typer.echo(f"Explore runs and models: {mlflow_ui_hint(settings)}")
+    typer.echo("Serve the champion yourself: skewless serve --port 8000   (then POST /predict, GET /docs)")
 
 
 EVERY = {"hour": timedelta(hours=1), "day": timedelta(days=1), "none": None}

@@ -4,14 +4,21 @@ Each day starts with a materialization of the day before, up to the day's first
 second (the merchants' daily snapshot is taken at 00:00), then the day's sampled transactions
 are sent to ``/predict`` in time order, at their own times. Before each request,
 the customer's statistics as of their latest transaction (the pipeline's
-``customer_activity`` rows, one per transaction, each including its own) are pushed
-through the push source, as a streaming job would have pushed them when that
-transaction happened; only the customers the replay asks about are pushed, since the
-next day's materialization brings every other one up to date. So the online store
-holds, for each request, exactly what training reads for that moment, and the served-feature log carries no
-skew a replay would otherwise add (time-gap features measured against a store a
-day old). ``push=False`` replays with daily materialization only, to show that
-difference.
+``customer_activity`` rows, one per transaction, each including its own) are in the
+online store, pushed through the push source as a streaming job would have pushed
+them when that transaction happened; only the customers the replay asks about are
+pushed, since the next day's materialization brings every other one up to date. So
+the online store holds, for each request, exactly what training reads for that
+moment, and the served-feature log carries no skew a replay would otherwise add
+(time-gap features measured against a store a day old). ``push=False`` replays with
+daily materialization only, to show that difference.
+
+Pushes are batched without changing what any request reads: the day's requests are
+cut into runs in which no customer appears twice, and each run's customers are
+pushed in one call before the run is sent. A customer's row is only read by that
+customer's own request, and within a run that request is the only one, so pushing
+it a few requests early changes nothing (a push through Feast costs about 20 ms
+whatever its size; one per request made the replay three times slower).
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ import io
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from feast import FeatureStore
 
 from feature_repo.operations import materialize_features, push_online
-from serving.replay import post_prediction, request_body
+from serving.replay import PredictionClient, request_body
 from skewless.contract import (
     CUSTOMER_ACTIVITY,
     CUSTOMER_ACTIVITY_PUSH,
@@ -107,17 +115,42 @@ def replay_day(
     activity = _day_activity(layout, day) if push else pd.DataFrame()
     pushed = failed = 0
     latencies: list[float] = []
-    by_customer = dict(list(activity.groupby(CUSTOMER_KEY))) if len(activity) else {}
-    sent_for: dict[int, pd.Timestamp] = {}  # each customer's statistics pushed so far, by event time
-    for row in sample.to_dict("records"):
-        rows = by_customer.get(int(row[CUSTOMER_KEY]))
-        if rows is not None:
-            # The customer's latest statistics strictly before this transaction (training reads t - 1 µs).
-            before = rows[rows[EVENT_TIMESTAMP] < pd.Timestamp(row["transaction_time"])]
-            if len(before) and sent_for.get(int(row[CUSTOMER_KEY])) != before[EVENT_TIMESTAMP].iloc[-1]:
-                pushed += push_online(store, CUSTOMER_ACTIVITY_PUSH, before.iloc[[-1]])
-                sent_for[int(row[CUSTOMER_KEY])] = before[EVENT_TIMESTAMP].iloc[-1]
-        status, _, milliseconds = post_prediction(url, request_body({str(k): v for k, v in row.items()}))
-        failed += status != 200
-        latencies.append(milliseconds)
+    with PredictionClient(url) as client:
+        for rows_to_push, requests in _runs(sample, activity):
+            if rows_to_push:
+                pushed += push_online(store, CUSTOMER_ACTIVITY_PUSH, pd.concat(rows_to_push))
+            for row in requests:
+                status, _, milliseconds = client.post(request_body(row))
+                failed += status != 200
+                latencies.append(milliseconds)
     return DayReplay(day, len(sample), failed, pushed, time.perf_counter() - started, latencies)
+
+
+def _runs(
+    sample: pd.DataFrame, activity: pd.DataFrame
+) -> list[tuple[list[pd.DataFrame], list[dict[str, Any]]]]:
+    """Cut the day's requests into runs with no customer twice, each with the rows to push first.
+
+    The row pushed for a request is the customer's latest ``customer_activity`` row strictly
+    before the transaction (training reads ``t - 1 µs``), unless that row is already online.
+    """
+    by_customer = dict(list(activity.groupby(CUSTOMER_KEY))) if len(activity) else {}
+    online: dict[int, pd.Timestamp] = {}  # each customer's statistics pushed so far, by event time
+    runs: list[tuple[list[pd.DataFrame], list[dict[str, Any]]]] = []
+    in_run: set[int] = set()
+    for record in sample.to_dict("records"):
+        row = {str(k): v for k, v in record.items()}
+        customer = int(row[CUSTOMER_KEY])
+        if not runs or customer in in_run:
+            runs.append(([], []))
+            in_run = set()
+        in_run.add(customer)
+        rows_to_push, requests = runs[-1]
+        history = by_customer.get(customer)
+        if history is not None:
+            before = history[history[EVENT_TIMESTAMP] < pd.Timestamp(row["transaction_time"])]
+            if len(before) and online.get(customer) != before[EVENT_TIMESTAMP].iloc[-1]:
+                rows_to_push.append(before.iloc[[-1]])
+                online[customer] = before[EVENT_TIMESTAMP].iloc[-1]
+        requests.append(row)
+    return runs

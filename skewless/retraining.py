@@ -79,6 +79,7 @@ def carry_out(
     outcome |= {
         "candidate_version": trained.run.version,
         "holdout_auc": trained.evaluation.roc_auc,
+        "evaluation_report": str(trained.report_html),
         "gate_passed": gate.passed,
         "gate_reasons": gate.reasons,
         "candidate": gate.candidate,

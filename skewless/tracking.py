@@ -23,6 +23,7 @@ __all__ = [
     "PROFILE_ARTIFACT",
     "alias_version",
     "configure_mlflow",
+    "mlflow_ui_hint",
     "read_run_json",
 ]
 
@@ -62,3 +63,11 @@ def alias_version(client: MlflowClient, name: str, alias: str) -> int | None:
         return int(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
+
+
+def mlflow_ui_hint(settings: Settings) -> str:
+    """How a person opens this profile's runs and models: a local UI, or the tracking server."""
+    uri = settings.tracking_uri
+    if uri.startswith(("http://", "https://")):
+        return f"open {uri}"
+    return f"mlflow ui --backend-store-uri {uri}   (then http://127.0.0.1:5000)"

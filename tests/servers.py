@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import redis
@@ -152,20 +153,34 @@ def mlflow_server(backend_url: str, artifacts: str) -> Iterator[str]:
 
     ``backend_url`` is a SQLAlchemy URL (PostgreSQL here, as in docker-compose).
     """
+    with _mlflow(["server", "--workers", "1", "--backend-store-uri", backend_url,
+                  "--artifacts-destination", artifacts]) as url:  # fmt: skip
+        yield url
+
+
+@contextmanager
+def mlflow_ui(command: str) -> Iterator[str]:
+    """``mlflow ui …`` as the main job prints it for a person to run, on a free loopback port."""
+    words = command.split("(")[0].split()
+    assert words[:2] == ["mlflow", "ui"], command
+    with _mlflow(words[1:]) as url:
+        yield url
+
+
+@contextmanager
+def _mlflow(arguments: list[str]) -> Iterator[str]:
     import sys
-    from pathlib import Path
 
     port = free_port()
     mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
     process = subprocess.Popen(
-        [mlflow_cli, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--backend-store-uri", backend_url, "--artifacts-destination", artifacts],
+        [mlflow_cli, *arguments, "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answering(f"{url}/health", process, 90, "mlflow server")
+        wait_until_answering(f"{url}/health", process, 90, f"mlflow {arguments[0]}")
         yield url
     finally:
         process.terminate()
@@ -183,6 +198,22 @@ def require_binary(name: str, package: str | None = None) -> str:
             pytest.fail(f"{hint}; CI needs it")
         pytest.skip(hint)
     return path
+
+
+def screenshot_in_chromium(page: Path, shot: Path, size: str = "1280,2000") -> float:
+    """Render ``page`` in headless Chromium as a person would see it; returns the share of coloured
+    pixels in the screenshot (near 0 for a blank or unstyled page)."""
+    import matplotlib.image as image
+
+    browser = require_binary("chromium")
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         f"--screenshot={shot}", f"--window-size={size}", page.as_uri()],
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert shot.exists() and shot.stat().st_size > 20_000, f"no screenshot of {page}"
+    pixels = image.imread(str(shot))
+    return float((abs(pixels[..., 0] - pixels[..., 2]) > 0.15).mean())
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,6 @@ _PLAIN_KINDS = frozenset(
     {"int32_val", "int64_val", "float_val", "double_val", "string_val", "bool_val", "bytes_val"}
 )
 _ABSENT = (FieldStatus.NOT_FOUND, FieldStatus.NULL_VALUE)
-_STALE = FieldStatus.OUTSIDE_MAX_AGE
 
 
 def _python_values(values: Any) -> list[Any]:
@@ -51,18 +50,16 @@ def _python_values(values: Any) -> list[Any]:
 
 @dataclass(frozen=True)
 class OnlineFeatures:
-    """Values and Feast statuses (``FieldStatus`` codes: PRESENT, NOT_FOUND, ...) per column."""
+    """Values, Feast statuses (``FieldStatus`` codes: PRESENT, NOT_FOUND, ...) and the event
+    time of the stored row (epoch seconds, 0 when none) per column."""
 
     values: dict[str, list[Any]]
     statuses: dict[str, list[int]]
+    event_seconds: dict[str, list[float]]
 
     def missing(self, row: int, names: Sequence[str]) -> list[str]:
         """Features of ``row`` that are absent (never written, or null)."""
         return [n for n in names if self.statuses[n][row] in _ABSENT or self.values[n][row] is None]
-
-    def stale(self, row: int, names: Sequence[str]) -> list[str]:
-        """Features of ``row`` older than their view's TTL."""
-        return [n for n in names if self.statuses[n][row] == _STALE]
 
     def status_names(self, name: str) -> list[str]:
         """Feast's status names of one column (for people and logs)."""
@@ -91,10 +88,12 @@ def read_online_features(
     names = list(response.proto.metadata.feature_names.val)
     values: dict[str, list[Any]] = {}
     statuses: dict[str, list[int]] = {}
+    event_seconds: dict[str, list[float]] = {}
     for name, result in zip(names, response.proto.results, strict=True):
         values[name] = _python_values(result.values)
         statuses[name] = list(result.statuses)
-    return OnlineFeatures(values=values, statuses=statuses)
+        event_seconds[name] = [t.seconds + t.nanos / 1e9 for t in result.event_timestamps]
+    return OnlineFeatures(values=values, statuses=statuses, event_seconds=event_seconds)
 
 
 def lookup_online_features(

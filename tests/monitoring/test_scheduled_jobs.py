@@ -39,7 +39,7 @@ def test_a_second_run_of_a_held_job_exits_75_and_the_lock_is_free_again_after(tm
         with pytest.raises(JobLockedError, match=f"pid {os.getpid()}"):
             with job_lock(layout, MATERIALIZE):
                 pass
-        for command in (["materialize"], ["monitor", "check"]):
+        for command in (["materialize"], ["monitor", "check", "--every", "day"]):  # the runbook's crontab
             lock = MATERIALIZE if command == ["materialize"] else POLICY
             with job_lock(layout, lock) if lock != MATERIALIZE else _nothing():
                 refused = skewless(tmp_path, *command)
@@ -105,10 +105,17 @@ def test_retrain_and_deploy_by_hand_and_a_second_retrain_does_nothing(world: Wor
     decisions = [json.loads(line) for line in settings.layout.policy_decisions.read_text().splitlines()]
     assert [d["outcome"]["retrained"] for d in decisions[-2:]] == [True, False]
 
-    canary = skewless(root, "deploy", "--mode", "canary", "--canary-share", "0.2")
+    # The runbook's "Shadow and canary", verbatim: look at the challenger, keep it in shadow,
+    # then send it a tenth of the customers.
+    evaluated = skewless(root, "evaluate", "--model", "challenger")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert Path(json.loads(evaluated.stdout)["report"]).is_file()
+    shadow = skewless(root, "deploy", "--mode", "shadow")
+    assert shadow.returncode == 0 and json.loads(shadow.stdout)["mode"] == "shadow", shadow.stderr
+    canary = skewless(root, "deploy", "--mode", "canary", "--canary-share", "0.1")
     assert canary.returncode == 0, canary.stderr
     deployment = read_deployment(client, name, Deployment(DeploymentMode.SINGLE, 0.0))
-    assert (deployment.mode, deployment.canary_share) == (DeploymentMode.CANARY, 0.2)
+    assert (deployment.mode, deployment.canary_share) == (DeploymentMode.CANARY, 0.1)
 
     write_canary_rollback(client, name, candidate, ["KS distance 0.41 on scores"], {})
     refused = skewless(root, "deploy", "--mode", "canary")

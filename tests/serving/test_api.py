@@ -121,3 +121,44 @@ def test_sigterm_flushes_the_served_log(served: ServedWorkspace) -> None:
     logged = served_log(served.settings)
     assert set(ids) <= set(logged["request_id"])
     assert not list(served.settings.layout.served_log_dir.rglob("*.tmp"))
+
+
+def test_a_row_older_than_its_ttl_is_served_missing_as_training_reads_it(
+    api: LiveApi, served: ServedWorkspace
+) -> None:
+    """Feast's online store returns an entity's last row however old; the point-in-time join
+    finds nothing older than the view's TTL. A customer back after 40 quiet days must be
+    scored like a customer without history, not on statistics training never saw."""
+    row = served.parity_row
+    later = (pd.Timestamp(row["transaction_time"]) + pd.Timedelta(days=40)).isoformat()
+    status, back = call(api, "POST", "/predict", transaction(row, transaction_time=later))
+    assert status == 200, back
+    # customer_activity (TTL 30 days) and merchant_stats (2 days) expired; the profile (10 years) did not.
+    assert {"txn_count_7d", "amount_mean_30d", "merchant_txn_count_30d"} <= set(back["stale_features"])
+    assert "credit_limit" not in back["stale_features"] and "credit_limit" not in back["missing_features"]
+    assert set(back["stale_features"]) <= set(back["missing_features"])
+    # The on-demand transforms were rerun without the expired inputs: the vector is that of
+    # a customer the store never saw, at the same time and merchant, apart from the profile.
+    status, unknown = call(
+        api, "POST", "/predict", transaction(row, transaction_time=later, customer_id=987_654_322)
+    )
+    assert status == 200, unknown
+    deadline, log = time.monotonic() + 10, pd.DataFrame()
+    while time.monotonic() < deadline and not {back["request_id"], unknown["request_id"]} <= set(
+        log.get("request_id", [])
+    ):
+        time.sleep(0.2)
+        log = served_log(served.settings)
+    rows = log.set_index("request_id").loc[[back["request_id"], unknown["request_id"]]]
+    activity = [
+        "txn_count_7d",
+        "amount_mean_30d",
+        "amount_to_mean_30d",
+        "seconds_since_last_txn",
+        "txn_count_1h_now",
+    ]
+    expired_vector, unknown_vector = rows[activity].to_numpy(dtype=float)
+    np.testing.assert_array_equal(expired_vector, unknown_vector)
+    # In time, the same customer's row is fresh and served as it is.
+    status, fresh = call(api, "POST", "/predict", transaction(row))
+    assert status == 200 and fresh["stale_features"] == [] and fresh["missing_features"] == []
