@@ -10,7 +10,9 @@ the service's own on-demand transforms (Feast's UDFs) on corrected inputs instea
   after 60 quiet days would be scored on two-month-old statistics that training
   never saw (the loop's skew check found exactly this). So a stored feature older
   than its view's TTL at the transaction's time is served as missing, as training
-  reads it, and the transforms are rerun on those inputs.
+  reads it, and the transforms are rerun for those rows on their stored inputs
+  (read again, with the same TTL rule: the profile's home country still counts, the
+  expired activity does not).
 - **Degraded mode** (online store down, if configured): every stored input missing.
 """
 
@@ -58,6 +60,10 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _whole_second(value: Any) -> Any:
+    return value.replace(microsecond=0) if isinstance(value, datetime) else value
+
+
 class Scorer:
     """Turns requests into scores for one model, reading features through Feast."""
 
@@ -68,17 +74,32 @@ class Scorer:
         # Resolved once: Feast caches its request plan per service object.
         self.service = get_feature_service(store, model.feature_service)
         self._ttl_s, self._transforms = self._resolve_views()
+        # The stored inputs of the on-demand views (some not in the service, e.g. the
+        # profile's home country), read again only for rows with expired features.
+        self._transform_sources = sorted(
+            {
+                f"{source.name}:{field.name}"
+                for _, odfv in self._transforms
+                for source in odfv.source_feature_view_projections.values()
+                for field in source.features
+            }
+        )
 
     def _resolve_views(self) -> tuple[dict[str, float], list[Any]]:
-        """Each stored feature's view TTL in seconds (views with one), and the on-demand views."""
+        """Each stored feature's view TTL in seconds (views with one, the on-demand views'
+        stored inputs included), and the on-demand views."""
         ttl_s: dict[str, float] = {}
         transforms: list[Any] = []
+        stored = []
         for projection in self.service.feature_view_projections:
             try:
-                transforms.append((projection, self.store.get_on_demand_feature_view(projection.name)))
-                continue
+                odfv = self.store.get_on_demand_feature_view(projection.name)
             except FeastObjectNotFoundException:  # not on-demand: a stored view
-                pass
+                stored.append(projection)
+                continue
+            transforms.append((projection, odfv))
+            stored.extend(odfv.source_feature_view_projections.values())
+        for projection in stored:
             ttl = self.store.get_feature_view(projection.name).ttl
             if ttl:
                 ttl_s.update({field.name: ttl.total_seconds() for field in projection.features})
@@ -157,15 +178,21 @@ class Scorer:
     ) -> dict[str, list[Any]]:
         """``values`` with expired stored features set missing and the transforms rerun on those rows."""
         corrected = {name: list(column) for name, column in values.items()}
-        for i, names in enumerate(expired):
-            if not names:
-                continue
-            for name in names:
+        affected = [i for i, names in enumerate(expired) if names]
+        for i in affected:
+            for name in expired[i]:
                 corrected[name][i] = None
-            inputs = {name: [row.get(name) for row in rows[i : i + 1]] for name in REQUEST_FIELDS}
-            inputs.update({name: [corrected[name][i]] for name in self._ttl_s if name in corrected})
-            for name, column in self._transform(inputs).items():
-                corrected[name][i] = column[0]
+        if not self._transforms:
+            return corrected
+        affected_rows = [rows[i] for i in affected]
+        sources = read_online_features(self.store, self._transform_sources, affected_rows)
+        inputs = {name: [row.get(name) for row in affected_rows] for name in REQUEST_FIELDS}
+        for j, names in enumerate(self._expired(affected_rows, sources.event_seconds)):
+            for name, column in sources.values.items():
+                inputs.setdefault(name, []).append(None if name in names else column[j])
+        for name, column in self._transform(inputs).items():
+            for j, i in enumerate(affected):
+                corrected[name][i] = column[j]
         return corrected
 
     def _transform(self, inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -180,6 +207,8 @@ class Scorer:
             arguments = {name: [None] * length for name in stored} | {
                 name: column for name, column in inputs.items() if name in stored or name in REQUEST_FIELDS
             }
+            # Feast's online path carries a request timestamp to the whole second.
+            arguments["transaction_time"] = [_whole_second(t) for t in arguments.get("transaction_time", [])]
             results = odfv.feature_transformation.udf(arguments)
             outputs.update({field.name: list(results[field.name]) for field in projection.features})
         return outputs

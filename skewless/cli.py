@@ -436,7 +436,9 @@ def _echo_loop(settings: Settings, result: LoopResult) -> None:
     typer.echo(f"Served-feature log: {settings.layout.served_log_dir}")
     typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")
     typer.echo(f"Explore runs and models: {mlflow_ui_hint(settings)}")
-    typer.echo("Serve the champion yourself: skewless serve --port 8000   (then POST /predict, GET /docs)")
+    here = settings.root_dir.resolve() == Path.cwd().resolve()
+    serve = "skewless serve" if here else f"skewless --root-dir {settings.root_dir} serve"
+    typer.echo(f"Serve the champion yourself: {serve} --port 8000   (then POST /predict, GET /docs)")
 
 
 EVERY = {"hour": timedelta(hours=1), "day": timedelta(days=1), "none": None}

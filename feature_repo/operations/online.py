@@ -67,13 +67,14 @@ class OnlineFeatures:
 
 
 def read_online_features(
-    store: FeatureStore, service: FeatureService | str, rows: Sequence[Mapping[str, Any]]
+    store: FeatureStore, service: FeatureService | str | list[str], rows: Sequence[Mapping[str, Any]]
 ) -> OnlineFeatures:
     """Read the feature service for ``rows`` (entity keys + request fields), with statuses.
 
-    Pass the ``FeatureService`` object when calling repeatedly: Feast caches its
-    request plan per service object, so a fresh object per call (a name) costs about
-    ten times more (10 ms against under 1 ms per lookup).
+    ``service`` is a feature service, its name, or a list of ``view:feature``
+    references. Pass the ``FeatureService`` object when calling repeatedly: Feast
+    caches its request plan per service object, so a fresh object per call (a name)
+    costs about ten times more (10 ms against under 1 ms per lookup).
 
     Raises:
         FeatureRepoError: the service is not registered (run apply first).

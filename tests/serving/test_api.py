@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from feature_repo.operations import historical_features, open_feature_store
 from skewless.model_input import FeatureEncoding
 from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, ServedWorkspace, served_log, start_api, stop_api
@@ -159,6 +160,20 @@ def test_a_row_older_than_its_ttl_is_served_missing_as_training_reads_it(
     ]
     expired_vector, unknown_vector = rows[activity].to_numpy(dtype=float)
     np.testing.assert_array_equal(expired_vector, unknown_vector)
+    # The features that did not expire are what the point-in-time join gives for that request:
+    # the transforms still read the profile (home country, account opening) and the request.
+    # (The expired ones are not compared: offline holds this customer's later activity, which
+    # this online store, materialized up to the parity row, never received.)
+    status, info = call(api, "GET", "/model")
+    request = pd.DataFrame([transaction(row, transaction_time=later)]).assign(request_id=back["request_id"])
+    request["transaction_time"] = pd.to_datetime(request["transaction_time"], utc=True)
+    store = open_feature_store(served.settings)
+    offline = historical_features(store, info["feature_service"], request).iloc[0]
+    served_row = rows.loc[back["request_id"]]
+    kept = ["age_band", "credit_limit", "txn_amount", "txn_channel", "is_foreign", "hour_of_day", "is_night"]
+    kept += ["account_age_days", "is_new_account"]
+    assert served_row[kept].notna().all(), served_row[kept]
+    assert served_row[kept].to_dict() == offline[kept].to_dict()
     # In time, the same customer's row is fresh and served as it is.
     status, fresh = call(api, "POST", "/predict", transaction(row))
     assert status == 200 and fresh["stale_features"] == [] and fresh["missing_features"] == []
