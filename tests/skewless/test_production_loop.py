@@ -61,7 +61,8 @@ def test_the_whole_loop_runs_on_redis_postgresql_and_an_mlflow_server(tmp_path: 
             assert {"customer_activity", "merchant_stats", "customer_profile"} <= {v[0] for v in views}
             from mlflow import MlflowClient
 
-            client = MlflowClient(tracking_uri=tracking_url)
+            # The registry URI too: MLflow keeps one per process, and an earlier test set it.
+            client = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
             champion = client.get_model_version_by_alias("fraud_detection", "champion")
             assert int(champion.version) == 1 and client.get_run(champion.run_id).info.status == "FINISHED"
     finally:

@@ -43,7 +43,8 @@ def test_train_evaluate_promote_rollback_on_the_tracking_server(
         assert evaluation.roc_auc == pytest.approx(outcome.evaluation.roc_auc) and report.is_file()
         with pytest.raises(PromotionRefused):
             rollback(settings, config)
-        client = MlflowClient(tracking_uri=tracking_url)
+        # The registry URI too: MLflow keeps one per process, and an earlier test set it.
+        client = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
         version = client.get_model_version_by_alias("fraud_production", CHAMPION)
         assert int(version.version) == outcome.run.version
         assert (root / "artifacts").is_dir() and not settings.layout.mlflow_db.exists()
