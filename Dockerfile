@@ -13,6 +13,7 @@ COPY feature_repo/ feature_repo/
 COPY training/ training/
 COPY serving/ serving/
 COPY monitoring/ monitoring/
+COPY lifecycle/ lifecycle/
 RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 skewless \
     && mkdir -p /app/data && chown -R skewless /app/data

@@ -25,10 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.measure import measure  # noqa: E402
+from benchmarks.measure import measure
 
 
 def stage_simulate(root: str, scale: float) -> dict[str, Any]:
@@ -116,24 +113,17 @@ def stage_redis_peer(redis: str, rows: int) -> dict[str, Any]:
     return {"rows": rows}
 
 
-def _redis_server() -> tuple[str, Any]:
-    from tests.servers import free_port, start_redis_server
+def run(scale: float) -> list[tuple[str, dict[str, Any]]]:
+    from lifecycle.local_stack import postgres_database, redis_server
+    from lifecycle.workspace import create_workspace
 
     if not shutil.which("redis-server"):
         sys.exit("error: the benchmark needs redis-server on PATH (apt-get install redis-server)")
-    port = free_port()
-    return f"127.0.0.1:{port},db=0", start_redis_server(port)
-
-
-def run(scale: float) -> list[tuple[str, dict[str, Any]]]:
-    from tests.factories import make_workspace
-    from tests.servers import postgres_database
-
     workdir = Path(tempfile.mkdtemp(prefix=f"skewless-bench-{scale:g}-"))
-    root = str(make_workspace(workdir / "ws").root_dir)
-    redis, process = _redis_server()
+    root = str(create_workspace(workdir / "ws").root_dir)
     try:
-        with postgres_database() as registry:
+        with redis_server() as port, postgres_database() as registry:
+            redis = f"127.0.0.1:{port},db=0"
             results = [("simulate", measure(stage_simulate, root, scale))]
             results.append(("feature build", measure(stage_build, root)))
             materialized = measure(stage_apply_materialize, root, redis, registry)
@@ -141,7 +131,6 @@ def run(scale: float) -> list[tuple[str, dict[str, Any]]]:
             peer = measure(stage_redis_peer, redis, materialized["entity_rows"])
             results.append(("peer: raw redis-py writes", peer))
     finally:
-        process.terminate()
         shutil.rmtree(workdir, ignore_errors=True)
     return results
 

@@ -24,15 +24,12 @@ Targets on 2 cores: under 10 s and under 1 GB peak for 1M rows.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.measure import measure  # noqa: E402
+from benchmarks.measure import measure
 
 START, END = date(2026, 1, 1), date(2026, 4, 1)
 SERVED_FROM, SERVED_TO = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
@@ -43,29 +40,31 @@ def prepare(root: str, scale: float, rows: int) -> dict[str, Any]:
 
     from feature_repo.operations import apply_feature_repo
     from feature_repo.pipeline import build_features
+    from lifecycle.backfill import backfill_rows, write_backfill
+    from lifecycle.workspace import create_workspace
     from simulation import SimulationConfig, simulate
     from skewless.progress import Progress
-    from tests.factories import make_workspace
-    from tests.monitoring.history import served_history, write_served_log
+    from skewless.registry import CHAMPION, MlflowModelRegistry
     from training.config import TrainingConfig
     from training.job import train_and_register
     from training.registry import promote
 
     quiet = Progress(quiet=True)
-    settings = make_workspace(Path(root))
+    settings = create_workspace(Path(root))
+    registry = MlflowModelRegistry.from_settings(settings)
     simulate(SimulationConfig(start=START, end=END, scale=scale, seed=5), settings.layout, quiet)
     build_features(settings.layout, quiet)
     apply_feature_repo(settings)
-    train_and_register(settings, TrainingConfig(), quiet)
-    promote(settings, TrainingConfig(), quiet)
-    history = served_history(settings, SERVED_FROM, SERVED_TO)
+    train_and_register(settings, registry, TrainingConfig(), quiet)
+    promote(registry, TrainingConfig(), quiet)
+    history = backfill_rows(settings, registry, SERVED_FROM, SERVED_TO)
     copies = -(-rows // len(history))
     frames = []
     for copy in range(copies):
         shifted = history.assign(served_at=history["served_at"] + pd.Timedelta(seconds=copy))
         frames.append(shifted.assign(request_id=shifted["request_id"] + f"-{copy}"))
     log = pd.concat(frames, ignore_index=True).iloc[:rows]
-    write_served_log(settings, log)
+    write_backfill(settings, log, [registry.load(CHAMPION)])
     return {"rows": len(log), "features": int(log.shape[1])}
 
 
@@ -73,12 +72,14 @@ def ours(root: str, skew: bool) -> dict[str, Any]:
     from monitoring.config import MonitoringConfig
     from monitoring.job import run_report
     from skewless.progress import Progress
+    from skewless.registry import MlflowModelRegistry
     from skewless.settings import Settings
 
     settings = Settings(root_dir=Path(root))
+    registry = MlflowModelRegistry.from_settings(settings)
     outcome = run_report(
-        settings, MonitoringConfig(), SERVED_FROM, SERVED_TO + timedelta(minutes=1), Progress(quiet=True),
-        every=timedelta(days=1), skew=skew,
+        settings, registry, MonitoringConfig(), SERVED_FROM, SERVED_TO + timedelta(minutes=1),
+        Progress(quiet=True), every=timedelta(days=1), skew=skew,
     )  # fmt: skip
     return {"verdict": outcome.report.verdict, "served_rows": outcome.report.drift.rows}
 
@@ -88,11 +89,11 @@ def peer(root: str) -> dict[str, Any]:
     from scipy.stats import ks_2samp
 
     from monitoring.reference import NumericReference, load_model_reference
+    from skewless.registry import MlflowModelRegistry
     from skewless.settings import Settings
-    from skewless.tracking import configure_mlflow
 
     settings = Settings(root_dir=Path(root))
-    reference = load_model_reference(configure_mlflow(settings), "fraud_detection", "champion")
+    reference = load_model_reference(MlflowModelRegistry.from_settings(settings), "champion")
     numeric = [name for name, ref in reference.features.items() if isinstance(ref, NumericReference)]
     served = pd.read_parquet(settings.layout.served_log_dir, columns=list(reference.features))
     training = pd.concat(pd.read_parquet(p) for p in settings.layout.training_sets_dir.glob("*.parquet"))

@@ -38,9 +38,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 LUA = """
 local bodies = {}
 for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
@@ -59,22 +56,24 @@ def prepare(root: Path, scale: float, env: dict[str, str]) -> Any:
     """Simulate, build, apply, materialize up to now, train and promote a champion."""
     from feature_repo.operations import apply_feature_repo, materialize_features, open_feature_store
     from feature_repo.pipeline import build_features
+    from lifecycle.workspace import create_workspace
     from simulation import SimulationConfig, simulate
     from simulation.config import today_utc
+    from skewless.modes import Profile
     from skewless.progress import Progress
-    from skewless.settings import Profile
-    from tests.factories import make_workspace
+    from skewless.registry import MlflowModelRegistry
     from training.config import TrainingConfig
     from training.job import train_and_register
     from training.registry import promote
 
-    settings = make_workspace(
+    settings = create_workspace(
         root,
         profile=Profile.PRODUCTION,
         redis_connection=env["SKEWLESS_REDIS_CONNECTION"],
         registry_url=env["SKEWLESS_REGISTRY_URL"],
         mlflow_tracking_uri=env["SKEWLESS_MLFLOW_TRACKING_URI"],
     )
+    registry = MlflowModelRegistry.from_settings(settings)
     progress = Progress()
     simulate(SimulationConfig.ending(today_utc(), scale=scale), settings.layout, progress)
     build_features(settings.layout, progress)
@@ -84,8 +83,8 @@ def prepare(root: Path, scale: float, env: dict[str, str]) -> Any:
     with progress.step("materialize to Redis"):
         materialize_features(open_feature_store(settings), end=now, start=now - timedelta(days=3_650))
     config = TrainingConfig()
-    train_and_register(settings, config, progress)
-    if not promote(settings, config, progress).passed:
+    train_and_register(settings, registry, config, progress)
+    if not promote(registry, config, progress).passed:
         sys.exit("error: the trained model did not pass the gate; nothing to serve")
     return settings
 
@@ -179,37 +178,24 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="concurrent wrk connections")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     args = parser.parse_args()
-    from skewless.quiet import quiet_third_party_warnings
+    from skewless.third_party import prepare_third_party
 
-    quiet_third_party_warnings()
+    prepare_third_party()
     for binary in ("wrk", "redis-server"):
         if shutil.which(binary) is None:
             sys.exit(f"error: the benchmark needs {binary} on PATH (apt-get install {binary})")
 
-    from tests.servers import free_port, mlflow_server, postgres_database, start_redis_server  # noqa: I001
+    from lifecycle.local_stack import local_production_stack
 
     workdir = Path(tempfile.mkdtemp(prefix="skewless-bench-serving-"))
-    redis_port = free_port()
-    redis = start_redis_server(redis_port)
     try:
-        with (
-            postgres_database() as registry_url,
-            postgres_database() as mlflow_db,
-            mlflow_server(mlflow_db, str(workdir / "artifacts")) as tracking_url,
-        ):
+        with local_production_stack(workdir) as stack:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("SKEWLESS_", "FEAST_"))}
-            env.update(
-                SKEWLESS_PROFILE="production",
-                SKEWLESS_REDIS_CONNECTION=f"127.0.0.1:{redis_port},db=0",
-                SKEWLESS_REGISTRY_URL=registry_url,
-                SKEWLESS_MLFLOW_TRACKING_URI=tracking_url,
-                SKEWLESS_RELOAD_INTERVAL_S="0",
-            )
+            env |= stack.environment() | {"SKEWLESS_RELOAD_INTERVAL_S": "0"}
             settings = prepare(workdir / "ws", args.scale, env)
             ours_bodies, peer_bodies, batch_body = request_bodies(settings, 500)
             results = measure_both(settings, env, args, ours_bodies, peer_bodies, batch_body)
     finally:
-        redis.terminate()
         shutil.rmtree(workdir, ignore_errors=True)
     report(results, args)
 
@@ -222,7 +208,7 @@ def measure_both(
     peer_bodies: list[str],
     batch_body: str,
 ) -> dict[str, dict[str, float]]:
-    from tests.servers import free_port
+    from lifecycle.local_stack import free_port
 
     python = sys.executable
     feast = str(Path(python).with_name("feast"))
@@ -248,7 +234,7 @@ def measure_both(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     ours = start_server(
-        [python, "-m", "skewless.cli", "--root-dir", str(settings.root_dir), "serve", "--port", str(port),
+        [python, "-m", "lifecycle.cli", "--root-dir", str(settings.root_dir), "serve", "--port", str(port),
          "--workers", str(args.workers)],
         env, url, "/health/ready",
     )  # fmt: skip

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.measure import measure  # noqa: E402
+from benchmarks.measure import measure
 
 # Feature table -> (join key, TTL in days), as in feature_repo/definitions.py.
 TABLES = {
@@ -149,10 +145,13 @@ def stage_whole_job(root: str) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     from skewless.progress import Progress
+    from skewless.registry import MlflowModelRegistry
     from training.config import TrainingConfig
     from training.job import train_and_register
 
-    outcome = train_and_register(_settings(root), TrainingConfig(), Progress(quiet=True))
+    settings = _settings(root)
+    registry = MlflowModelRegistry.from_settings(settings)
+    outcome = train_and_register(settings, registry, TrainingConfig(), Progress(quiet=True))
     return {"rows": pq.ParquetFile(outcome.dataset_path).metadata.num_rows}
 
 
@@ -168,10 +167,10 @@ def _joins_agree(feast_path: str, duckdb_path: str) -> bool:
 
 
 def run(scale: float) -> None:
-    from tests.factories import make_workspace
+    from lifecycle.workspace import create_workspace
 
     workdir = Path(tempfile.mkdtemp(prefix=f"skewless-train-bench-{scale:g}-"))
-    root = str(make_workspace(workdir / "ws").root_dir)
+    root = str(create_workspace(workdir / "ws").root_dir)
     entities, joined = str(workdir / "entities.parquet"), str(workdir / "duckdb_join.parquet")
     try:
         measure(stage_setup, root, scale)

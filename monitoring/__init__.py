@@ -1,1 +1,1 @@
-"""Drift of served features against the training snapshot (see docs/architecture.md; a later issue)."""
+"""Monitoring: what the API served against the training snapshot; drift, skew, performance, the policy."""

@@ -86,9 +86,8 @@ Clock = Literal["served", "event"]
 
 @dataclass(frozen=True)
 class MonitoringConfig:
-    """Everything a report and a policy check are judged by."""
+    """Everything a report and a policy check are judged by (the model is the registry's)."""
 
-    model_name: str = "fraud_detection"
     drift: DriftRules = field(default_factory=DriftRules)
     performance: PerformanceRules = field(default_factory=PerformanceRules)
     policy: PolicyRules = field(default_factory=PolicyRules)

@@ -18,8 +18,8 @@ from monitoring.skew import SkewReport, check_skew
 from monitoring.windows import summarise_range
 from skewless.errors import InvalidDateRangeError
 from skewless.progress import Progress
+from skewless.registry import ModelRegistry
 from skewless.settings import Settings
-from skewless.tracking import configure_mlflow
 
 __all__ = ["ReportOutcome", "build_report", "run_report"]
 
@@ -39,6 +39,7 @@ class ReportOutcome:
 
 def build_report(
     settings: Settings,
+    registry: ModelRegistry,
     config: MonitoringConfig,
     start: datetime,
     end: datetime,
@@ -52,7 +53,7 @@ def build_report(
 
     Raises:
         InvalidDateRangeError: ``end`` is not after ``start``.
-        ReferenceNotFoundError, ProfileVersionError: no usable reference for ``model``.
+        ModelNotFoundError, ReferenceProfileError: no usable reference for ``model``.
         ServedLogError: the log cannot be read.
     """
     if end <= start:
@@ -62,8 +63,8 @@ def build_report(
     as_of = as_of or end
     layout = settings.layout
     run_skew = skew and config.skew_sample > 0
-    with progress.step(f"read the reference profile of {config.model_name}@{model} from MLflow"):
-        reference = load_model_reference(configure_mlflow(settings), config.model_name, model)
+    with progress.step(f"read the reference profile of {registry.model_name}@{model} from the registry"):
+        reference = load_model_reference(registry, model)
     folder = layout.served_log_dir
     with progress.step(
         f"summarise served rows of v{reference.version} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
@@ -100,7 +101,7 @@ def build_report(
                 clock=config.clock,
             )
     report = MonitoringReport(
-        model_name=config.model_name,
+        model_name=registry.model_name,
         model_version=reference.version,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         start=start.astimezone(UTC).isoformat(),
@@ -130,6 +131,7 @@ def report_folder(settings: Settings, report: MonitoringReport) -> Path:
 
 def run_report(
     settings: Settings,
+    registry: ModelRegistry,
     config: MonitoringConfig,
     start: datetime,
     end: datetime,
@@ -140,7 +142,9 @@ def run_report(
     skew: bool = True,
 ) -> ReportOutcome:
     """Build the report, write JSON, HTML and gauges, and raise its alerts."""
-    report, reference = build_report(settings, config, start, end, progress, as_of, every, model, skew)
+    report, reference = build_report(
+        settings, registry, config, start, end, progress, as_of, every, model, skew
+    )
     with progress.step("write the report (JSON, HTML with plots) and the Prometheus gauges"):
         json_path, html_path = write_report(report, report_folder(settings, report))
         gauges = write_gauges(report, settings.layout.monitoring_gauges, datetime.now(UTC).timestamp())

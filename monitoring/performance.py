@@ -20,9 +20,10 @@ import numpy as np
 from scipy.stats import rankdata
 
 from monitoring.config import Clock, PerformanceRules
-from monitoring.errors import ServedLogError
 from monitoring.reference import ModelReference
-from monitoring.windows import bucket_sql, has_log, served_rows_sql, window_bounds
+from monitoring.windows import bucket_sql, served_rows_sql, window_bounds
+from skewless.errors import ServedLogError
+from skewless.served_log import ServedColumn, has_log
 
 __all__ = ["WindowPerformance", "auc_with_error", "measure_performance", "measure_performance_range"]
 
@@ -176,9 +177,10 @@ def measure_performance_range(
     joined: list[tuple[Any, ...]] = []
     if has_log(folder):
         bucket = bucket_sql(start, bounds[0][1] - bounds[0][0], clock)
-        columns = f"{bucket} AS bucket, transaction_id, score, decision, amount"
+        c = ServedColumn
+        columns = f"{bucket} AS bucket, {c.TRANSACTION_ID}, {c.SCORE}, {c.DECISION}, {c.AMOUNT}"
         rows = served_rows_sql(folder, start, end, version, columns, clock)
-        served = f"{rows} AND transaction_id IS NOT NULL"
+        served = f"{rows} AND {c.TRANSACTION_ID} IS NOT NULL"
         known = f"l.label_time <= CAST('{as_of.isoformat()}' AS TIMESTAMPTZ)"
         try:
             with duckdb.connect() as connection:
@@ -190,10 +192,9 @@ def measure_performance_range(
                 totals = {int(bucket): int(count) for bucket, count in counted}
                 if labels.exists():
                     joined = connection.execute(
-                        "SELECT s.bucket, l.is_fraud, s.score, s.decision::INT, s.amount FROM served_rows s "
-                        f"JOIN read_parquet('{labels}') l "
-                        "ON s.transaction_id = CAST(l.transaction_id AS VARCHAR) "
-                        f"WHERE {known}"
+                        f"SELECT s.bucket, l.is_fraud, s.{c.SCORE}, s.{c.DECISION}::INT, s.{c.AMOUNT} "
+                        f"FROM served_rows s JOIN read_parquet('{labels}') l "
+                        f"ON s.{c.TRANSACTION_ID} = CAST(l.transaction_id AS VARCHAR) WHERE {known}"
                     ).fetchall()
         except duckdb.Error as e:
             raise ServedLogError(f"cannot join the served-feature log with the labels: {e}") from e

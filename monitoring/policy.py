@@ -8,7 +8,7 @@
 - otherwise ``none``.
 
 Deciding is pure; acting (training, the gate, the deployment tag) lives in
-``skewless.retraining`` so that monitoring never imports training. Every decision is
+``lifecycle.retraining`` so that monitoring never imports training. Every decision is
 appended to ``data/monitoring/decisions.jsonl`` with its evidence.
 """
 
@@ -48,12 +48,8 @@ class Decision:
         return asdict(self)
 
 
-def _age_days(reference: ModelReference, as_of: datetime) -> float | None:
-    try:
-        cutoff = datetime.fromisoformat(reference.cutoff)
-    except ValueError:
-        return None
-    return (as_of - cutoff).total_seconds() / 86_400
+def _age_days(reference: ModelReference, as_of: datetime) -> float:
+    return (as_of - reference.cutoff).total_seconds() / 86_400
 
 
 def evidence_windows(report: MonitoringReport) -> tuple[WindowDrift, WindowPerformance]:
@@ -100,7 +96,7 @@ def decide(
     if performance.status == "drop":
         action = "retrain"
         reasons += performance.reasons
-    elif age is not None and age > rules.max_model_age_days:
+    elif age > rules.max_model_age_days:
         action = "retrain_scheduled"
         reasons.append(
             f"the champion's data is {age:.0f} days old, past the {rules.max_model_age_days}-day schedule"

@@ -2,21 +2,20 @@
 
 Monitoring never re-reads training data: the training job saved a profile of the
 training split with the model (see ``training/reference_profile.py``), and this
-module reads it back as typed objects, with the model's holdout figures and
-decision threshold from the same run.
+module reads it back through the model registry as typed objects, with the model's
+holdout figures and decision threshold from its metadata.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
-from monitoring.errors import ProfileVersionError, ReferenceNotFoundError
-from skewless.tracking import METADATA_ARTIFACT, PROFILE_ARTIFACT, read_run_json
+from skewless.errors import ModelNotFoundError, ReferenceProfileError
+from skewless.registry import PROFILE_ARTIFACT, ModelRegistry
 
 __all__ = [
     "CategoricalReference",
@@ -69,15 +68,13 @@ class ModelReference:
 
     model_name: str
     version: int
-    run_id: str
     rows: int
     features: dict[str, Reference]
     score: NumericReference
     decision_threshold: float
     review_cost: float
     holdout_auc: float | None
-    trained_at: float  # run start, seconds since the epoch
-    cutoff: str  # the training data's cut-off (ISO), which the model's age counts from
+    cutoff: datetime  # the training data's cut-off, which the model's age counts from
     feature_service: str
 
 
@@ -112,11 +109,11 @@ def parse_profile(profile: dict[str, Any]) -> tuple[int, dict[str, Reference], N
     """Rows, per-feature references and the score reference of a saved profile.
 
     Raises:
-        ProfileVersionError: the profile predates version 2 (retrain the model).
+        ReferenceProfileError: the profile predates version 2 (retrain the model).
     """
     version = int(profile.get("version", 0))
     if version != SUPPORTED_PROFILE_VERSION:
-        raise ProfileVersionError(
+        raise ReferenceProfileError(
             f"reference profile version {version} is not supported (expected "
             f"{SUPPORTED_PROFILE_VERSION}): retrain the model with this release to monitor it"
         )
@@ -124,41 +121,31 @@ def parse_profile(profile: dict[str, Any]) -> tuple[int, dict[str, Reference], N
     return int(profile["rows"]), features, _numeric(profile["prediction"])
 
 
-def load_model_reference(client: MlflowClient, model_name: str, ref: str | int) -> ModelReference:
-    """The reference of ``model_name`` at a version number or alias.
+def load_model_reference(registry: ModelRegistry, ref: str | int) -> ModelReference:
+    """The reference of the registry's model at a version number or alias.
 
     Raises:
-        ReferenceNotFoundError: no such model, version or alias, or no profile saved with it.
-        ProfileVersionError: the version's profile is too old to read.
+        ModelNotFoundError: no such version or alias.
+        ReferenceProfileError: no profile was saved with it, or it is too old to read.
     """
+    version = registry.resolve(ref)
     try:
-        if isinstance(ref, int) or str(ref).isdigit():
-            model_version = client.get_model_version(model_name, str(ref))
-        else:
-            model_version = client.get_model_version_by_alias(model_name, str(ref))
-    except MlflowException as e:
-        raise ReferenceNotFoundError(f"model '{model_name}' has no version or alias '{ref}'") from e
-    run_id = str(model_version.run_id)
-    try:
-        profile = read_run_json(client, run_id, PROFILE_ARTIFACT)
-    except (MlflowException, OSError) as e:
-        raise ReferenceNotFoundError(
-            f"{model_name} v{model_version.version} has no reference profile ({PROFILE_ARTIFACT})"
+        profile = registry.read_json(version, PROFILE_ARTIFACT)
+    except ModelNotFoundError as e:
+        raise ReferenceProfileError(
+            f"{registry.model_name} v{version} has no reference profile ({PROFILE_ARTIFACT})"
         ) from e
     rows, features, score = parse_profile(profile)
-    metadata = read_run_json(client, run_id, METADATA_ARTIFACT)
-    run = client.get_run(run_id)
+    metadata = registry.metadata(version)
     return ModelReference(
-        model_name=model_name,
-        version=int(model_version.version),
-        run_id=run_id,
+        model_name=registry.model_name,
+        version=version,
         rows=rows,
         features=features,
         score=score,
-        decision_threshold=float(metadata["decision_threshold"]),
-        review_cost=float(metadata.get("review_cost", 5.0)),
-        holdout_auc=run.data.metrics.get("holdout_roc_auc"),
-        trained_at=run.info.start_time / 1000.0,
-        cutoff=str(metadata.get("training_data", {}).get("cutoff", "")),
-        feature_service=str(metadata["feature_service"]),
+        decision_threshold=metadata.decision_threshold,
+        review_cost=metadata.review_cost,
+        holdout_auc=metadata.holdout_auc,
+        cutoff=metadata.training_data.cutoff,
+        feature_service=metadata.feature_service,
     )

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from monitoring.config import Clock
-from monitoring.errors import ServedLogError
-from monitoring.windows import has_log, served_rows_sql
+from monitoring.windows import served_rows_sql
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
+from skewless.errors import ServedLogError
+from skewless.served_log import ServedColumn, has_log
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -106,19 +107,20 @@ def check_skew(
     clock: Clock = "served",
 ) -> SkewReport:
     """Compare a sample of served rows of ``model_version`` in ``[start, end)`` with offline retrieval."""
-    from feature_repo.operations.historical import historical_features  # Feast: seconds to import
+    from feature_repo.operations import historical_features  # Feast: seconds to import; only here
 
     if sample <= 0 or not has_log(folder):
         return SkewReport("insufficient", 0, 0, 0, [])
     rows = _sample(folder, start.astimezone(UTC), end.astimezone(UTC), sample, model_version, seed, clock)
-    degraded = int(rows["degraded"].sum()) if len(rows) else 0
-    rows = rows[~rows["degraded"].astype(bool)].reset_index(drop=True) if len(rows) else rows
+    degraded = int(rows[ServedColumn.DEGRADED].sum()) if len(rows) else 0
+    rows = rows[~rows[ServedColumn.DEGRADED].astype(bool)].reset_index(drop=True) if len(rows) else rows
     if rows.empty:
         return SkewReport("insufficient", 0, degraded, 0, [])
-    requests = rows[["request_id", CUSTOMER_KEY, MERCHANT_KEY, *REQUEST_FIELDS]].copy()
-    requests["transaction_time"] = pd.to_datetime(requests["transaction_time"], utc=True)
-    offline = historical_features(store, feature_service, requests).set_index("request_id")
-    served = rows.set_index("request_id").loc[offline.index]
+    request_id, at = ServedColumn.REQUEST_ID, ServedColumn.TRANSACTION_TIME
+    requests = rows[[request_id, CUSTOMER_KEY, MERCHANT_KEY, *REQUEST_FIELDS]].copy()
+    requests[at] = pd.to_datetime(requests[at], utc=True)
+    offline = historical_features(store, feature_service, requests).set_index(request_id)
+    served = rows.set_index(request_id).loc[offline.index]
     mismatched = np.zeros(len(offline), dtype=bool)
     results = []
     for name in features:

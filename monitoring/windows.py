@@ -27,8 +27,9 @@ import duckdb
 import numpy as np
 
 from monitoring.config import Clock
-from monitoring.errors import ServedLogError
 from monitoring.reference import CategoricalReference, NumericReference, Reference
+from skewless.errors import ServedLogError
+from skewless.served_log import ServedColumn, has_log, log_glob
 
 __all__ = [
     "CLOCKS",
@@ -38,15 +39,17 @@ __all__ = [
     "Window",
     "bucket_sql",
     "has_log",
-    "log_files",
     "served_rows_sql",
     "summarise_range",
     "summarise_windows",
     "window_bounds",
 ]
 
-ENTITY_KEYS = ("customer_id", "merchant_id")
-CLOCKS: dict[str, str] = {"served": "served_at", "event": "transaction_time"}  # clock → log column
+ENTITY_KEYS = (ServedColumn.CUSTOMER_ID, ServedColumn.MERCHANT_ID)
+CLOCKS: dict[str, ServedColumn] = {  # clock → log column
+    "served": ServedColumn.SERVED_AT,
+    "event": ServedColumn.TRANSACTION_TIME,
+}
 
 
 @dataclass(frozen=True)
@@ -92,16 +95,6 @@ class Window:
         return self.effective_rows.get(entity, float(self.rows))
 
 
-def log_files(folder: Path) -> str:
-    """The glob DuckDB reads for a served-feature log folder."""
-    return str(folder / "date=*" / "*.parquet")
-
-
-def has_log(folder: Path) -> bool:
-    """Whether the folder holds any log file yet."""
-    return any(folder.glob("date=*/*.parquet"))
-
-
 def window_bounds(start: datetime, end: datetime, every: timedelta | None) -> list[tuple[datetime, datetime]]:
     """``[start, end)`` cut into consecutive ranges of ``every`` (the last may be shorter); one if None."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
@@ -132,7 +125,7 @@ def served_rows_sql(
     """
     column = CLOCKS[clock]
     where = [
-        "served",
+        str(ServedColumn.SERVED),
         f"{column} >= CAST('{start.isoformat()}' AS TIMESTAMPTZ)",
         f"{column} < CAST('{end.isoformat()}' AS TIMESTAMPTZ)",
         f"date >= CAST('{start.astimezone(UTC).date().isoformat()}' AS DATE)",
@@ -140,8 +133,8 @@ def served_rows_sql(
     if clock == "served":
         where.append(f"date <= CAST('{end.astimezone(UTC).date().isoformat()}' AS DATE)")
     if model_version is not None:
-        where.append(f"model_version = {int(model_version)}")
-    source = f"read_parquet('{log_files(folder)}', hive_partitioning = true, union_by_name = true)"
+        where.append(f"{ServedColumn.MODEL_VERSION} = {int(model_version)}")
+    source = f"read_parquet('{log_glob(folder)}', hive_partitioning = true, union_by_name = true)"
     return f"SELECT {select} FROM {source} WHERE {' AND '.join(where)}"
 
 
@@ -283,7 +276,7 @@ def _query(
 ) -> tuple[Window, list[Window]]:
     """One scan of ``window_rows``: per sub-window and, as the group with no bucket, for the whole range."""
     aliases = {name: f"f{i}" for i, name in enumerate(features)}
-    selects = ["count(*) AS rows_", "list(DISTINCT model_version) AS versions_"]
+    selects = ["count(*) AS rows_", f"list(DISTINCT {ServedColumn.MODEL_VERSION}) AS versions_"]
     for name, reference in features.items():
         if name not in available:
             continue
@@ -293,7 +286,7 @@ def _query(
         else:
             selects += [f"count({column}) AS {alias}_n", f"histogram(CAST({column} AS VARCHAR)) AS {alias}_h"]
     if score is not None:
-        selects += _numeric_aggregates("score_", "score", score)
+        selects += _numeric_aggregates("score_", ServedColumn.SCORE, score)
     sql = f"SELECT bucket_, {', '.join(selects)} FROM window_rows GROUP BY GROUPING SETS ((bucket_), ())"
     summaries = {row["bucket_"]: row for row in _records(connection, sql)}
     effective: dict[int | None, dict[str, float]] = {}

@@ -22,8 +22,12 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.installed-$(cat requirements.lock pyproject.toml | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])')"
 if [ ! -f "$stamp" ]; then
-  echo "▶ installing pinned dependencies from requirements.lock (first run: a few minutes)" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
+  echo "▶ installing pinned dependencies from requirements.lock (first run: a minute or two)" >&2
+  # The lock pins every package, so pip need not resolve anything (--no-deps); `pip check`
+  # then fails loudly if the lock ever misses one. Modules are compiled when first imported.
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-compile \
+    -r requirements.lock
+  "$VENV/bin/python" -m pip check >&2
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
   rm -f "$VENV"/.installed-*
   touch "$stamp"

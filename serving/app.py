@@ -11,21 +11,26 @@ from fastapi.responses import JSONResponse
 from serving.latency import LatencyMiddleware
 from serving.metrics import ServingMetrics
 from serving.routes import router
-from serving.state import ServingState, build_state
+from serving.runtime import ServingRuntime, start_runtime
 from skewless import __version__
 from skewless.errors import SkewlessError
+from skewless.registry import MlflowModelRegistry, ModelRegistry
 from skewless.settings import Settings
+from skewless.third_party import prepare_third_party
 
 __all__ = ["app_from_environment", "create_app"]
 
 
-def create_app(settings: Settings, state: ServingState | None = None) -> FastAPI:
-    """The FastAPI app; ``state`` is built from ``settings`` at start-up unless given."""
+def create_app(
+    settings: Settings, registry: ModelRegistry | None = None, runtime: ServingRuntime | None = None
+) -> FastAPI:
+    """The FastAPI app. At start-up it uses ``runtime`` if given, else builds one on ``registry``
+    (default: the MLflow registry of ``settings``' profile)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        serving = state or build_state(settings)
-        app.state.serving = serving
+        serving = runtime or start_runtime(settings, registry or MlflowModelRegistry.from_settings(settings))
+        app.state.runtime = serving
         try:
             yield
         finally:
@@ -40,7 +45,7 @@ def create_app(settings: Settings, state: ServingState | None = None) -> FastAPI
     app.include_router(router)
 
     def current_metrics() -> ServingMetrics | None:
-        serving: ServingState | None = getattr(app.state, "serving", None)
+        serving: ServingRuntime | None = getattr(app.state, "runtime", None)
         return serving.metrics if serving is not None else None
 
     app.add_middleware(LatencyMiddleware, metrics=current_metrics)
@@ -54,4 +59,5 @@ def create_app(settings: Settings, state: ServingState | None = None) -> FastAPI
 
 def app_from_environment() -> FastAPI:
     """Factory for uvicorn (``--factory``): settings from SKEWLESS_* variables."""
+    prepare_third_party()
     return create_app(Settings())

@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 
 from skewless.atomic import write_parquet_atomic
+from skewless.served_log import ServedColumn, partition_dir
 
 __all__ = ["ServedFeatureLog"]
 
@@ -116,10 +117,10 @@ class ServedFeatureLog:
     def _flush(self, records: list[dict[str, Any]]) -> None:
         by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
-            by_day[record["served_at"].strftime("%Y-%m-%d")].append(record)
+            by_day[record[ServedColumn.SERVED_AT].strftime("%Y-%m-%d")].append(record)
         for day, rows in by_day.items():
             name = f"part-{time.time_ns()}-{os.getpid()}-{next(self._sequence):06d}.parquet"
-            write_parquet_atomic(_columnar(rows, self.schema), self.folder / f"date={day}" / name)
+            write_parquet_atomic(_columnar(rows, self.schema), partition_dir(self.folder, day) / name)
             self.written += len(rows)
 
 

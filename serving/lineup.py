@@ -8,33 +8,42 @@ and assigns it in one step, never mixes two lineups within a request.
 The mode in force falls back to ``single`` when the requested mode cannot be
 honoured: no challenger, a challenger that fails to load, or a challenger already
 rolled back from canary. The reason is kept in ``note`` and shown by ``GET /deployment``.
+
+Canary assignment is sticky: a customer's id is hashed to a fixed point in [0, 1)
+(:func:`canary_point`), and customers below the share go to the challenger. Raising
+the share keeps every customer already on the challenger there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from feast import FeatureStore
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
+import hashlib
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from serving.canary import Arm
-from serving.errors import ModelUnavailableError
-from serving.model_source import ServingModel, load_model
 from serving.scorer import Scorer
-from skewless.deployment import Deployment, canary_point, read_canary_rollback, read_deployment
-from skewless.errors import SkewlessError
-from skewless.settings import DeploymentMode, Settings
-from skewless.tracking import CHALLENGER, CHAMPION, alias_version
+from skewless.errors import ModelNotFoundError, SkewlessError
+from skewless.modes import DeploymentMode
+from skewless.registry import CHALLENGER, CHAMPION, Deployment, ModelRegistry, RegisteredModel
+from skewless.settings import Settings
 
-__all__ = ["Active", "Lineup", "RegistryView", "build_lineup", "read_registry_view"]
+if TYPE_CHECKING:
+    from feast import FeatureStore
+
+__all__ = ["Active", "Lineup", "RegistryView", "build_lineup", "canary_point", "read_registry_view"]
+
+
+def canary_point(customer_id: int) -> float:
+    """A customer's fixed point in [0, 1): the same on every worker, process and day."""
+    digest = hashlib.blake2b(str(customer_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 @dataclass(frozen=True)
 class Active:
     """A model and the scorer bound to it."""
 
-    model: ServingModel
+    model: RegisteredModel
     scorer: Scorer
 
 
@@ -64,44 +73,56 @@ class Lineup:
             return "challenger"
         return "champion"
 
+    @property
+    def models(self) -> list[RegisteredModel]:
+        """The champion, then the challenger if there is one."""
+        return [active.model for active in (self.champion, self.challenger) if active is not None]
+
+    @property
+    def challenger_version(self) -> int | None:
+        return self.challenger.model.version if self.challenger else None
+
     def matches(self, view: RegistryView) -> bool:
         """True when ``view`` would build this same lineup."""
-        challenger = self.challenger.model.version if self.challenger else None
         return (
             self.champion.model.version == view.champion_version
-            and challenger == view.challenger_version
+            and self.challenger_version == view.challenger_version
             and self.requested == view.requested
             and (self.mode is DeploymentMode.SINGLE or view.challenger_rolled_back is None)
         )
 
 
-def read_registry_view(client: MlflowClient, settings: Settings) -> RegistryView:
+def read_registry_view(registry: ModelRegistry, settings: Settings) -> RegistryView:
     """Read alias targets, the deployment tag and the challenger's rollback tag.
 
     Raises:
-        ModelUnavailableError: the model has no champion.
+        ModelNotFoundError: the model has no champion.
+        RegistryUnavailableError: the registry cannot be read.
     """
-    name = settings.model_name
-    champion = alias_version(client, name, CHAMPION)
+    aliases = registry.aliases()
+    champion = aliases.get(CHAMPION)
     if champion is None:
-        raise ModelUnavailableError(f"no model '{name}' with alias '{CHAMPION}' in the registry")
-    challenger = alias_version(client, name, CHALLENGER)
+        raise ModelNotFoundError(f"no model '{registry.model_name}' with alias '{CHAMPION}' in the registry")
+    challenger = aliases.get(CHALLENGER)
     if challenger == champion:
         challenger = None
-    requested = read_deployment(client, name, Deployment.from_settings(settings))
-    rolled_back = read_canary_rollback(client, name, challenger) if challenger is not None else None
+    requested = registry.deployment(Deployment.from_settings(settings))
+    rolled_back = registry.canary_rollback(challenger) if challenger is not None else None
     return RegistryView(champion, challenger, requested, rolled_back)
 
 
-def _activate(store: FeatureStore, model: ServingModel, settings: Settings) -> Active:
-    """A model with its scorer, warmed up before it serves anyone."""
+def _activate(
+    registry: ModelRegistry, version: int, alias: str, store: FeatureStore, settings: Settings
+) -> Active:
+    """A version with its scorer, warmed up before it serves anyone."""
+    model = replace(registry.load(version), alias=alias)
     scorer = Scorer(store, model, degraded_scoring=settings.degraded_scoring)
     scorer.warm_up()
     return Active(model, scorer)
 
 
 def build_lineup(
-    client: MlflowClient,
+    registry: ModelRegistry,
     store: FeatureStore,
     settings: Settings,
     view: RegistryView,
@@ -110,26 +131,21 @@ def build_lineup(
     """The lineup ``view`` describes, reusing models of ``current`` whose version is unchanged.
 
     Raises:
-        ModelUnavailableError: the champion cannot be loaded.
+        ModelNotFoundError, RegistryUnavailableError: the champion cannot be loaded.
     """
-    name = settings.model_name
     if current is not None and current.champion.model.version == view.champion_version:
         champion = current.champion
     else:
-        champion = _activate(store, load_model(client, name, CHAMPION), settings)
+        champion = _activate(registry, view.champion_version, CHAMPION, store, settings)
     challenger: Active | None = None
     note = ""
     if view.challenger_version is not None:
-        if (
-            current is not None
-            and current.challenger is not None
-            and (current.challenger.model.version == view.challenger_version)
-        ):
+        if current is not None and current.challenger_version == view.challenger_version:
             challenger = current.challenger
         else:
             try:
-                challenger = _activate(store, load_model(client, name, CHALLENGER), settings)
-            except (SkewlessError, MlflowException, OSError) as e:
+                challenger = _activate(registry, view.challenger_version, CHALLENGER, store, settings)
+            except (SkewlessError, OSError) as e:
                 note = f"challenger v{view.challenger_version} could not be loaded: {e}"
     mode = view.requested.mode
     if mode is not DeploymentMode.SINGLE and challenger is None:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+from collections import Counter as Tally
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
+
+from skewless.errors import ConfigurationError
+from skewless.modes import DeploymentMode
+
+if TYPE_CHECKING:
+    from serving.lineup import Lineup
+    from serving.scorer import Scored
 
 __all__ = ["ServingMetrics"]
 
@@ -11,9 +23,22 @@ SCORE_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 class ServingMetrics:
-    """Every metric the API exports."""
+    """Every metric the API exports, counted in this object alone.
+
+    Raises:
+        ConfigurationError: ``prometheus_client`` is in multiprocess mode, where every metric
+            of a name is one value in the whole process (see
+            ``skewless.third_party.keep_metrics_in_process``): two APIs would count each
+            other's requests.
+    """
 
     def __init__(self) -> None:
+        if values.ValueClass is not values.MutexValue:
+            raise ConfigurationError(
+                "prometheus_client was imported in multiprocess mode (PROMETHEUS_MULTIPROC_DIR="
+                f"{os.environ.get('PROMETHEUS_MULTIPROC_DIR')!r}, which Feast sets when it is imported "
+                "first): call skewless.third_party.keep_metrics_in_process() before importing Feast"
+            )
         self.registry = CollectorRegistry()
         self.request_latency = Histogram(
             "skewless_request_duration_seconds",
@@ -96,3 +121,30 @@ class ServingMetrics:
             "skewless_model_info", "The served model (value 1).", ["model_name", "model_version", "alias"],
             registry=self.registry,
         )  # fmt: skip
+
+    def count_answers(self, roles: Sequence[str], results: Sequence[Scored]) -> None:
+        """Counters once per call, not per row (a batch of 100 is one update each)."""
+        for role, count in Tally(roles).items():
+            self.routed.labels(role).inc(count)
+        reviews = sum(result.decision for result in results)
+        if reviews:
+            self.predictions.labels("review").inc(reviews)
+        if len(results) > reviews:
+            self.predictions.labels("approve").inc(len(results) - reviews)
+        self.features_served.inc(sum(len(result.features) for result in results))
+        self.features_missing.inc(sum(len(result.missing) for result in results))
+        degraded = sum(result.degraded for result in results)
+        if degraded:
+            self.degraded.inc(degraded)
+
+    def publish_lineup(self, before: Lineup | None, after: Lineup) -> None:
+        """Model info, deployment mode and canary share of the lineup now in force."""
+        if before is not None:
+            for model in before.models:
+                self.model_info.labels(model.name, str(model.version), model.alias or "").set(0)
+        for model in after.models:
+            self.model_info.labels(model.name, str(model.version), model.alias or "").set(1)
+        for mode in DeploymentMode:
+            self.deployment_mode.labels(mode.value).set(1 if mode is after.mode else 0)
+        canary = after.mode is DeploymentMode.CANARY
+        self.canary_share.set(after.requested.canary_share if canary else 0.0)

@@ -1,4 +1,4 @@
-"""The API's routes: thin calls into :class:`ServingState`."""
+"""The API's routes: thin calls into the runtime's parts (``serving.deps``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from serving.deps import AdminDep, StateDep
+from serving.deps import (
+    AdminDep,
+    ComparisonDep,
+    MetricsDep,
+    PredictorDep,
+    ReadinessDep,
+    WatcherDep,
+)
 from serving.schemas import (
     BatchRequest,
     BatchResponse,
@@ -56,15 +63,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/predict", response_model=PredictResponse, responses=ERRORS, tags=["prediction"])
-async def predict(body: PredictRequest, state: StateDep) -> Response:
+async def predict(body: PredictRequest, predictor: PredictorDep) -> Response:
     """Score one transaction: online features of the model's feature service + the model."""
-    return _json(state.predict([body])[0])
+    return _json(predictor.predict([body])[0])
 
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERRORS, tags=["prediction"])
-async def predict_batch(body: BatchRequest, state: StateDep) -> Response:
+async def predict_batch(body: BatchRequest, predictor: PredictorDep) -> Response:
     """Score up to ``max_batch_size`` transactions in one call."""
-    return _json(BatchResponse(predictions=state.predict(body.transactions)))
+    return _json(BatchResponse(predictions=predictor.predict(body.transactions)))
 
 
 def _json(model: BaseModel) -> Response:
@@ -83,37 +90,36 @@ def live() -> HealthResponse:
     responses={503: {"model": HealthResponse}},
     tags=["health"],
 )
-def ready(state: StateDep) -> HealthResponse | JSONResponse:
+def ready(readiness: ReadinessDep) -> HealthResponse | JSONResponse:
     """Model loaded and online store reachable; 503 otherwise."""
-    health = state.readiness()
+    health = readiness.check()
     if health.status != "ok":
         return JSONResponse(status_code=503, content=health.model_dump())
     return health
 
 
 @router.get("/model", response_model=ModelInfoResponse, tags=["model"])
-def model_info(state: StateDep) -> ModelInfoResponse:
+def model_info(watcher: WatcherDep) -> ModelInfoResponse:
     """The champion: name, version, alias, feature service and features."""
-    return model_view(state.lineup)
+    return model_view(watcher.lineup)
 
 
 @router.get("/deployment", response_model=DeploymentResponse, tags=["model"])
-def deployment(state: StateDep) -> DeploymentResponse:
+def deployment(watcher: WatcherDep, comparison: ComparisonDep) -> DeploymentResponse:
     """Deployment mode in force, the challenger, and its live comparison with the champion."""
-    lineup = state.lineup
-    return deployment_view(lineup, state.comparison.verdict())
+    return deployment_view(watcher.lineup, comparison.verdict())
 
 
 @router.get("/metrics", tags=["monitoring"], response_class=Response)
-def metrics(state: StateDep) -> Response:
+def metrics(serving_metrics: MetricsDep) -> Response:
     """Prometheus metrics."""
-    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(serving_metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post("/admin/reload", response_model=ReloadResponse, responses=ADMIN_ERRORS, tags=["admin"])
-def reload_model(state: StateDep, _: AdminDep) -> ReloadResponse:
+def reload_model(watcher: WatcherDep, _: AdminDep) -> ReloadResponse:
     """Re-read the registry now (aliases, deployment); the API also polls on its own."""
-    result = state.reload()
+    result = watcher.reload()
     return ReloadResponse(
         changed=result.changed,
         from_version=result.from_version,
@@ -129,7 +135,9 @@ def reload_model(state: StateDep, _: AdminDep) -> ReloadResponse:
     responses={**ADMIN_ERRORS, **BODY_ERRORS, 409: _error("No usable challenger for that mode.")},
     tags=["admin"],
 )
-def set_deployment(body: DeploymentRequest, state: StateDep, _: AdminDep) -> DeploymentResponse:
+def set_deployment(
+    body: DeploymentRequest, watcher: WatcherDep, comparison: ComparisonDep, _: AdminDep
+) -> DeploymentResponse:
     """Set single, shadow or canary (with its share); recorded in the registry for every worker."""
-    lineup = state.set_deployment(body.mode, body.canary_share)
-    return deployment_view(lineup, state.comparison.verdict())
+    lineup = watcher.set_deployment(body.mode, body.canary_share)
+    return deployment_view(lineup, comparison.verdict())

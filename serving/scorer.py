@@ -28,9 +28,9 @@ from feast import FeatureStore
 from feast.errors import FeastObjectNotFoundException
 
 from feature_repo.operations import get_feature_service, read_online_features
-from serving.model_source import ServingModel
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import OnlineStoreError
+from skewless.registry import RegisteredModel
 
 __all__ = ["WARM_UP_ROW", "Scored", "Scorer"]
 
@@ -67,7 +67,7 @@ def _whole_second(value: Any) -> Any:
 class Scorer:
     """Turns requests into scores for one model, reading features through Feast."""
 
-    def __init__(self, store: FeatureStore, model: ServingModel, degraded_scoring: bool = False) -> None:
+    def __init__(self, store: FeatureStore, model: RegisteredModel, degraded_scoring: bool = False) -> None:
         self.store = store
         self.model = model
         self.degraded_scoring = degraded_scoring

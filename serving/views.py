@@ -15,7 +15,7 @@ def model_view(lineup: Lineup) -> ModelInfoResponse:
     return ModelInfoResponse(
         model_name=model.name,
         model_version=model.version,
-        alias=model.alias,
+        alias=model.alias or "champion",
         feature_service=model.feature_service,
         features=model.encoding.features,
         threshold=model.threshold,
@@ -31,7 +31,7 @@ def deployment_view(lineup: Lineup, verdict: CanaryVerdict) -> DeploymentRespons
         note=lineup.note,
         canary_share=lineup.requested.canary_share,
         champion_version=lineup.champion.model.version,
-        challenger_version=lineup.challenger.model.version if lineup.challenger else None,
+        challenger_version=lineup.challenger_version,
         judged=verdict.judged,
         departed=verdict.departed,
         reasons=verdict.reasons,

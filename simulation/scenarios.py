@@ -16,18 +16,9 @@ from typing import Literal
 
 from skewless.contract import CUSTOMER_ACTIVITY
 from skewless.errors import UnknownScenarioError
+from skewless.raw_data import FeatureFault
 
-__all__ = ["SCENARIOS", "FeatureFault", "Scenario", "get_scenario"]
-
-
-@dataclass(frozen=True)
-class FeatureFault:
-    """A feature column that a broken pipeline writes wrongly from the drift date."""
-
-    table: str
-    column: str
-    mode: Literal["null", "constant"]
-    constant: float = 0.0
+__all__ = ["SCENARIOS", "SCENARIO_NAMES", "Scenario", "get_scenario"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +60,9 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+SCENARIO_NAMES = tuple(sorted(SCENARIOS))
+
+
 def get_scenario(name: str) -> Scenario:
     """Return the scenario called ``name``.
 
@@ -78,5 +72,5 @@ def get_scenario(name: str) -> Scenario:
     try:
         return SCENARIOS[name]
     except KeyError:
-        known = ", ".join(sorted(SCENARIOS))
+        known = ", ".join(SCENARIO_NAMES)
         raise UnknownScenarioError(f"unknown scenario '{name}': choose one of {known}") from None

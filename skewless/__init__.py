@@ -1,7 +1,11 @@
-"""Skewless: one Feast feature repo feeding training, serving and monitoring.
+"""Skewless's base layer: what every stage stands on, importing none of them.
 
-This package holds what the other packages share: settings, the data layout, the
-feature contract, errors, atomic writes, progress reporting and the command line.
+Settings and profiles, the one error tree, the feature contract (names only), the data
+layout, atomic writes, progress reporting, the model's input encoding, the raw data's
+manifest, the served-feature log's schema and the model-registry client. The stages
+(``simulation``, ``feature_repo``, ``training``, ``serving``, ``monitoring``) build on it,
+and ``lifecycle`` drives the stages; ``docs/architecture.md`` draws the layers and
+``.importlinter`` enforces them.
 """
 
 from __future__ import annotations

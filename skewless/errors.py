@@ -1,27 +1,51 @@
-"""The one exception hierarchy of Skewless.
+"""Every error Skewless raises on purpose, in one tree.
 
-    SkewlessError                 base; carries a one-line message and an exit code
-    ├── ConfigurationError        a setting or a combination of settings is invalid
-    ├── InvalidDateRangeError     a date range is empty, reversed or outside the data
-    ├── UnknownScenarioError      a drift scenario name is not one we ship
-    ├── DataNotFoundError         an input the step needs has not been produced yet
-    ├── FeatureRepoError          `feast apply` / registry work on the feature repo failed
-    ├── OnlineStoreError          the online store could not be written or read
-    └── JobLockedError            the same scheduled job is already running (exit 75)
+Each class carries the CLI's exit code and the HTTP status the API answers with. The
+CLI prints one line, ``error: <reason>``, and exits with the class's code; the API
+answers ``{"detail": "<reason>"}`` with its status. Causes are chained with ``from``.
+Each exit code means one kind of problem (the README lists them)::
 
-The CLI prints ``str(error)`` on one line and exits with ``error.exit_code``; the API
-(later) maps ``http_status`` to a JSON response. Causes are chained with ``from``.
+    SkewlessError                    1        base; never raised itself
+    ├── InputError                   2  422   a bad argument, option or request value
+    │   ├── InvalidDateRangeError    2  422   a date range empty, reversed or outside the data
+    │   ├── UnknownScenarioError     2  422   not one of the shipped drift scenarios
+    │   └── BatchTooLargeError       2  413   a batch over max_batch_size
+    ├── ConfigurationError           3  500   invalid settings or feature_store yaml
+    ├── DataNotFoundError            4  404   a step's input is missing: run the step before
+    ├── FeatureRepoError             5  500   feast apply failed, or a feature service is not registered
+    ├── OnlineStoreError             6  503   the online store cannot be read or written
+    ├── DataValidationError          7  422   the training set failed a check before fitting
+    ├── PromotionRefusedError        8  409   the gate refused a candidate, or nothing to roll back to
+    ├── ModelNotFoundError           9  503   no registered model, version or alias
+    ├── RegistryUnavailableError    10  503   the model registry cannot be read or written
+    ├── DeploymentRefusedError      11  409   a deployment that cannot be honoured
+    ├── ReferenceProfileError       12  500   a model's monitoring reference is missing or unreadable
+    ├── ServedLogError              13  500   the served-feature log cannot be read
+    └── JobLockedError              75  409   the job already runs elsewhere; nothing was changed
+
+Exit code 75 is ``EX_TEMPFAIL``: a scheduler may simply try again at its next tick.
+Outside this tree, the CLI exits 2 for an option it cannot parse (as every click
+program does) and 130 when interrupted.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "BatchTooLargeError",
     "ConfigurationError",
     "DataNotFoundError",
+    "DataValidationError",
+    "DeploymentRefusedError",
     "FeatureRepoError",
+    "InputError",
     "InvalidDateRangeError",
     "JobLockedError",
+    "ModelNotFoundError",
     "OnlineStoreError",
+    "PromotionRefusedError",
+    "ReferenceProfileError",
+    "RegistryUnavailableError",
+    "ServedLogError",
     "SkewlessError",
     "UnknownScenarioError",
 ]
@@ -41,53 +65,102 @@ class SkewlessError(Exception):
         return self.message
 
 
-class ConfigurationError(SkewlessError):
-    """Raised when settings are invalid or inconsistent (bad profile, bad URL)."""
+class InputError(SkewlessError):
+    """Raised when an argument, option or request value is wrong; the message names it."""
 
     exit_code = 2
-    http_status = 500
+    http_status = 422
 
 
-class InvalidDateRangeError(SkewlessError):
+class InvalidDateRangeError(InputError):
     """Raised when a date range is empty, reversed, or outside the simulated data."""
 
-    exit_code = 2
-    http_status = 422
 
-
-class UnknownScenarioError(SkewlessError):
+class UnknownScenarioError(InputError):
     """Raised when a drift scenario name is not one of the shipped scenarios."""
 
-    exit_code = 2
-    http_status = 422
+
+class BatchTooLargeError(InputError):
+    """Raised when a batch holds more transactions than ``max_batch_size``."""
+
+    http_status = 413
+
+
+class ConfigurationError(SkewlessError):
+    """Raised when settings are invalid or inconsistent (bad profile, bad URL, bad yaml)."""
+
+    exit_code = 3
 
 
 class DataNotFoundError(SkewlessError):
-    """Raised when a step's input (simulated data, feature tables) does not exist yet."""
+    """Raised when a step's input (simulated data, feature tables, a champion) does not exist yet."""
 
-    exit_code = 3
+    exit_code = 4
     http_status = 404
 
 
 class FeatureRepoError(SkewlessError):
     """Raised when applying or reading the Feast feature repo fails."""
 
-    exit_code = 4
-    http_status = 500
+    exit_code = 5
 
 
 class OnlineStoreError(SkewlessError):
     """Raised when the online store (SQLite or Redis) cannot be written or read."""
 
-    exit_code = 5
+    exit_code = 6
     http_status = 503
 
 
-class JobLockedError(SkewlessError):
-    """Raised when a scheduled job is already running elsewhere; this run did nothing.
+class DataValidationError(SkewlessError):
+    """Raised before fitting when the training set fails one or more checks; names every failure."""
 
-    Exit code 75 (EX_TEMPFAIL): a scheduler may simply try again at the next tick.
-    """
+    exit_code = 7
+    http_status = 422
+
+
+class PromotionRefusedError(SkewlessError):
+    """Raised when a candidate fails the promotion gate, or a rollback has no target."""
+
+    exit_code = 8
+    http_status = 409
+
+
+class ModelNotFoundError(SkewlessError):
+    """Raised when the registry has no such model, version or alias (the API cannot serve: 503)."""
+
+    exit_code = 9
+    http_status = 503
+
+
+class RegistryUnavailableError(SkewlessError):
+    """Raised when the model registry cannot be read or written (an admin action is not applied)."""
+
+    exit_code = 10
+    http_status = 503
+
+
+class DeploymentRefusedError(SkewlessError):
+    """Raised when a requested deployment cannot be honoured (no challenger, or one rolled back)."""
+
+    exit_code = 11
+    http_status = 409
+
+
+class ReferenceProfileError(SkewlessError):
+    """Raised when a model version has no monitoring reference profile, or one too old to read."""
+
+    exit_code = 12
+
+
+class ServedLogError(SkewlessError):
+    """Raised when the served-feature log exists but cannot be read (a corrupt file, say)."""
+
+    exit_code = 13
+
+
+class JobLockedError(SkewlessError):
+    """Raised when a scheduled job is already running elsewhere; this run did nothing."""
 
     exit_code = 75
     http_status = 409

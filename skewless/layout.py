@@ -107,7 +107,7 @@ class DataLayout:
 
     @property
     def locks_dir(self) -> Path:
-        """One lock file per scheduled job (see ``skewless.locks``)."""
+        """One lock file per scheduled job (see ``lifecycle.locks``)."""
         return self.root / "locks"
 
     @property

@@ -7,30 +7,15 @@ the disk or the network when imported or constructed.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skewless.layout import DataLayout
+from skewless.modes import DeploymentMode, Profile
 
 __all__ = ["DeploymentMode", "Profile", "Settings"]
-
-
-class DeploymentMode(StrEnum):
-    """How the API uses a challenger next to the champion."""
-
-    SINGLE = "single"  # the champion answers everything
-    SHADOW = "shadow"  # the challenger also scores every request, off the request path; not returned
-    CANARY = "canary"  # a share of customers (sticky by id hash) is answered by the challenger
-
-
-class Profile(StrEnum):
-    """Which backing services the feature store and tracking use."""
-
-    EMBEDDED = "embedded"
-    PRODUCTION = "production"
 
 
 class Settings(BaseSettings):

@@ -1,23 +1,33 @@
-"""Shared fixtures: a clean environment, isolated workspaces and real servers."""
+"""Shared fixtures: a clean environment, isolated workspaces, worlds built once, real servers."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from itertools import count
 from pathlib import Path
 
 import pytest
 
 from feature_repo.operations import apply_feature_repo, materialize_features, open_feature_store
 from feature_repo.pipeline import build_features
+from lifecycle.local_stack import DEFAULT_POSTGRES, local_production_stack
 from simulation import simulate
-from skewless.progress import Progress
 from skewless.settings import Settings
 from tests.factories import make_workspace, tiny_config
 from tests.servers import RedisServer, postgres_database, redis_for_tests
+from tests.worlds import (
+    QUIET,
+    ProductionWorld,
+    ScenarioWorld,
+    TrainedWorld,
+    build_production_world,
+    build_scenario_world,
+    build_trained_world,
+)
 
-QUIET = Progress(quiet=True)
+__all__ = ["QUIET"]
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +62,44 @@ def built_workspace(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def trained_world(tmp_path_factory: pytest.TempPathFactory) -> TrainedWorld:
+    """Ninety simulated days, champion v1, the online store as of the parity row: read, never changed."""
+    return build_trained_world(tmp_path_factory.mktemp("trained") / "ws")
+
+
+@pytest.fixture
+def trained_copy(trained_world: TrainedWorld, tmp_path: Path) -> TrainedWorld:
+    """A copy of the trained world for a test that changes it (trains, promotes, serves, materializes)."""
+    return trained_world.copy(tmp_path / "ws")
+
+
+@pytest.fixture(scope="session")
+def scenario_world(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], ScenarioWorld]:
+    """``scenario_world(name)``: the scenario's world, built once per session and never changed."""
+    built: dict[str, ScenarioWorld] = {}
+
+    def get(scenario: str) -> ScenarioWorld:
+        if scenario not in built:
+            built[scenario] = build_scenario_world(tmp_path_factory.mktemp(scenario) / "ws", scenario, 11)
+        return built[scenario]
+
+    return get
+
+
+@pytest.fixture
+def scenario_copy(
+    scenario_world: Callable[[str], ScenarioWorld], tmp_path: Path
+) -> Callable[[str], ScenarioWorld]:
+    """``scenario_copy(name)``: a copy of the scenario's world for a test that changes it."""
+    numbers = count()
+
+    def get(scenario: str) -> ScenarioWorld:
+        return scenario_world(scenario).copy(tmp_path / f"{scenario}-{next(numbers)}")
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     with redis_for_tests() as server:
         yield server
@@ -61,3 +109,18 @@ def redis_server() -> Iterator[RedisServer]:
 def postgres_url() -> Iterator[str]:
     with postgres_database() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def production_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionWorld]:
+    """The trained world on Redis, PostgreSQL and an MLflow server (one stack for the session)."""
+    root = tmp_path_factory.mktemp("production")
+    admin = os.environ.get("SKEWLESS_TEST_POSTGRES", DEFAULT_POSTGRES)
+    with local_production_stack(root, admin) as stack:
+        world = build_production_world(root / "ws", stack, root / "mlflow-artifacts")
+        try:
+            yield world
+        finally:
+            for process in world.restarted:
+                process.terminate()
+                process.wait(timeout=10)

@@ -1,36 +1,25 @@
-"""Factories for test workspaces and small simulated worlds."""
+"""Small simulated worlds and workspaces for tests (the shared, session-built ones: ``tests.worlds``)."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
-from simulation import SimulationConfig
-from skewless.settings import Profile, Settings
+from lifecycle.workspace import create_workspace
+from simulation.config import SimulationConfig
+from skewless.modes import Profile
+from skewless.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TINY_START = date(2026, 1, 1)
 TINY_END = date(2026, 1, 22)
+TRAIN_START = date(2026, 1, 1)
+TRAIN_END = date(2026, 4, 1)
 
 
 def make_workspace(root: Path, profile: Profile = Profile.EMBEDDED, **settings: object) -> Settings:
-    """A workspace with its own copy of feature_repo/ and an empty data/ folder.
-
-    Feast's definitions resolve data/ beside the repo, so each copy is isolated.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(
-        PROJECT_ROOT / "feature_repo",
-        root / "feature_repo",
-        ignore=shutil.ignore_patterns("__pycache__", "pipeline", "operations"),
-        dirs_exist_ok=True,
-    )
-    return Settings(root_dir=root, profile=profile, **settings)  # type: ignore[arg-type]
-
-
-TRAIN_START = date(2026, 1, 1)
-TRAIN_END = date(2026, 4, 1)
+    """A workspace of the test's own (see ``lifecycle.workspace.create_workspace``)."""
+    return create_workspace(root, profile, **settings)
 
 
 def training_world_config(**overrides: object) -> SimulationConfig:

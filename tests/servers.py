@@ -1,21 +1,37 @@
-"""Real servers for tests: our own redis-server on a free port, a fresh PostgreSQL database."""
+"""Real servers for tests: Redis, PostgreSQL, MLflow (from ``lifecycle.local_stack``), Prometheus,
+Chromium and a webhook receiver, all on loopback."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import redis
+
+from lifecycle import local_stack
+from lifecycle.local_stack import free_port, mlflow_command, start_redis_server, wait_until_answering
+
+__all__ = [
+    "PrometheusServer",
+    "RedisServer",
+    "WebhookReceiver",
+    "free_port",
+    "mlflow_ui",
+    "postgres_database",
+    "prometheus_scraping",
+    "redis_for_tests",
+    "require_binary",
+    "screenshot_in_chromium",
+    "start_redis_server",
+    "webhook_receiver",
+]
 
 
 @dataclass(frozen=True)
@@ -33,48 +49,6 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         return redis.Redis(host=self.host, port=self.port, db=self.db)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_redis(port: int, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if redis.Redis(port=port, socket_timeout=0.5).ping():
-                return
-        except redis.exceptions.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError(f"redis-server on port {port} did not answer within {timeout_s} s")
-
-
-def start_redis_server(port: int | None = None) -> subprocess.Popen[bytes]:
-    """Start a private, diskless redis-server on loopback."""
-    port = port or free_port()
-    workdir = tempfile.mkdtemp(prefix="skewless-redis-")
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_for_redis(port)
-    return process
 
 
 @contextmanager
@@ -108,53 +82,10 @@ def redis_for_tests() -> Iterator[RedisServer]:
 
 @contextmanager
 def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test session, dropped afterwards.
-
-    Uses SKEWLESS_TEST_POSTGRES (a libpq URL of a server with CREATE DATABASE rights),
-    default postgresql://postgres@127.0.0.1:5432/postgres.
-    """
-    admin_url = os.environ.get("SKEWLESS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"skewless_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as e:
-        raise RuntimeError(
-            f"production-profile tests need PostgreSQL at {admin_url}: start it or set SKEWLESS_TEST_POSTGRES"
-        ) from e
-    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout_s: float, name: str) -> None:
-    """Poll ``url`` until it answers 200; fail if ``process`` exits or the time runs out."""
-    import urllib.request
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(f"{name} did not start: {url} never answered")
-        time.sleep(0.3)
-
-
-@contextmanager
-def mlflow_server(backend_url: str, artifacts: str) -> Iterator[str]:
-    """A real MLflow tracking server on a free loopback port; yields its URL.
-
-    ``backend_url`` is a SQLAlchemy URL (PostgreSQL here, as in docker-compose).
-    """
-    with _mlflow(["server", "--workers", "1", "--backend-store-uri", backend_url,
-                  "--artifacts-destination", artifacts]) as url:  # fmt: skip
+    """A fresh PostgreSQL database for one test, dropped afterwards (SKEWLESS_TEST_POSTGRES names the
+    server, default postgresql://postgres@127.0.0.1:5432/postgres)."""
+    admin = os.environ.get("SKEWLESS_TEST_POSTGRES", local_stack.DEFAULT_POSTGRES)
+    with local_stack.postgres_database(admin) as url:
         yield url
 
 
@@ -163,28 +94,8 @@ def mlflow_ui(command: str) -> Iterator[str]:
     """``mlflow ui …`` as the main job prints it for a person to run, on a free loopback port."""
     words = command.split("(")[0].split()
     assert words[:2] == ["mlflow", "ui"], command
-    with _mlflow(words[1:]) as url:
+    with mlflow_command(words[1:]) as url:
         yield url
-
-
-@contextmanager
-def _mlflow(arguments: list[str]) -> Iterator[str]:
-    import sys
-
-    port = free_port()
-    mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
-    process = subprocess.Popen(
-        [mlflow_cli, *arguments, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(f"{url}/health", process, 90, f"mlflow {arguments[0]}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def require_binary(name: str, package: str | None = None) -> str:

@@ -1,1 +1,1 @@
-"""Point-in-time training from the model's FeatureService (see docs/architecture.md; next issue)."""
+"""Point-in-time training from the model's FeatureService, tracked in MLflow, through the promotion gate."""

@@ -17,7 +17,7 @@ class GatePolicy:
 
     Defaults: AUC may not fall by more than 0.005 (about half the standard error at
     the default holdout size); business cost may not rise; no slice's AUC may fall
-    by more than 0.05; single-row p99 prediction latency within 5 ms (the serving
+    by more than 0.05; single-row p99 scoring time (CPU) within 5 ms (the serving
     budget). With no champion, the candidate must reach ``min_auc``.
     """
 
@@ -81,8 +81,7 @@ class TrainingConfig:
     """
 
     feature_service: str = FEATURE_SERVICE_V1
-    model_name: str = "fraud_detection"
-    experiment: str = "fraud_detection"
+    experiment: str | None = None  # MLflow experiment; None: named after the registered model
     cutoff: datetime | None = None
     label_maturity_days: int = 30
     warmup_days: int = 30

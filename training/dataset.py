@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -19,14 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from feast import FeatureStore
 
-from feature_repo.operations import feature_service_schema, historical_features
-from feature_repo.operations.historical import ONE_MICROSECOND
-from simulation.simulate import read_manifest
+from feature_repo.operations import ONE_MICROSECOND, feature_service_schema, historical_features
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import DataNotFoundError, InvalidDateRangeError
 from skewless.layout import DataLayout
 from skewless.progress import Progress
+from skewless.raw_data import RawDataManifest, read_manifest
 from training.config import TrainingConfig
 
 __all__ = ["LABEL", "SPLITS", "TrainingSet", "build_training_set"]
@@ -62,9 +61,8 @@ class TrainingSet:
         return times.min().to_pydatetime(), times.max().to_pydatetime()
 
 
-def _cutoff(manifest: dict[str, object], config: TrainingConfig) -> datetime:
-    data_end = date.fromisoformat(str(manifest["end"]))
-    end = datetime(data_end.year, data_end.month, data_end.day, tzinfo=UTC)
+def _cutoff(manifest: RawDataManifest, config: TrainingConfig) -> datetime:
+    end = datetime(manifest.end.year, manifest.end.month, manifest.end.day, tzinfo=UTC)
     cutoff = config.cutoff or end
     if cutoff.tzinfo is None:
         raise InvalidDateRangeError("the training cut-off must be timezone-aware (UTC)")
@@ -81,7 +79,7 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     """
     manifest = read_manifest(layout)
     cutoff = _cutoff(manifest, config)
-    data_start = pd.Timestamp(str(manifest["start"]), tz="UTC")
+    data_start = pd.Timestamp(manifest.start, tz="UTC")
     transactions = pd.read_parquet(layout.transactions)
     labels = pd.read_parquet(layout.labels, columns=["transaction_id", LABEL, "label_time"])
     rows = transactions.merge(labels, on="transaction_id", validate="one_to_one")

@@ -15,14 +15,14 @@ from feature_repo.operations import feature_entities, open_feature_store
 from skewless.atomic import write_text_atomic
 from skewless.model_input import FeatureEncoding
 from skewless.progress import Progress
+from skewless.registry import CHALLENGER, MlflowModelRegistry, ModelRegistry
 from skewless.settings import Settings
-from skewless.tracking import configure_mlflow
 from training.config import TrainingConfig
 from training.dataset import LABEL, TrainingSet, build_training_set
 from training.evaluation import Evaluation, evaluate_model
 from training.model import predict, train_model
 from training.reference_profile import build_reference_profile
-from training.registry import CHALLENGER, evaluation_set, load_registered_model
+from training.registry import evaluation_set
 from training.report import write_evaluation_report
 from training.tracking import LoggedRun, log_training_run
 from training.validation import validate_training_set
@@ -38,8 +38,15 @@ class TrainingOutcome:
     evaluation: Evaluation
     report_html: Path
     report_json: Path
-    dataset_path: Path
-    dataset_hash: str
+    training_set: TrainingSet
+
+    @property
+    def dataset_path(self) -> Path:
+        return self.training_set.path
+
+    @property
+    def dataset_hash(self) -> str:
+        return self.training_set.content_hash
 
 
 def _write_report(
@@ -62,14 +69,22 @@ def _write_report(
     )
 
 
-def train_and_register(settings: Settings, config: TrainingConfig, progress: Progress) -> TrainingOutcome:
+def train_and_register(
+    settings: Settings, registry: MlflowModelRegistry, config: TrainingConfig, progress: Progress
+) -> TrainingOutcome:
     """Train on the feature service's point-in-time data and register a ``challenger``.
+
+    Args:
+        settings: the workspace (feature store, data, reports) and its profile.
+        registry: where the run is logged and the version registered.
+        config: data window, splits, LightGBM parameters and costs.
+        progress: progress reporter.
 
     Raises:
         DataValidationError: the training set failed a check (report under data/reports/).
         DataNotFoundError, FeatureRepoError, InvalidDateRangeError: inputs missing or wrong.
     """
-    layout = settings.layout
+    layout, name = settings.layout, registry.model_name
     store = open_feature_store(settings)
     ts = build_training_set(store, layout, config, progress)
     with progress.step("validate the training set"):
@@ -80,14 +95,14 @@ def train_and_register(settings: Settings, config: TrainingConfig, progress: Pro
         model = train_model(ts, config)
     with progress.step("evaluate on the holdout"):
         evaluation = evaluate_model(model.booster, model.encoding, ts, config.review_cost)
-        report_dir = layout.reports_dir / f"{config.model_name}-{ts.content_hash[:16]}"
+        report_dir = layout.reports_dir / f"{name}-{ts.content_hash[:16]}"
         report_json, report_html = _write_report(
             evaluation,
             model.booster,
             model.encoding,
             ts,
             report_dir,
-            f"{config.model_name} on {ts.feature_service}: evaluation",
+            f"{name} on {ts.feature_service}: evaluation",
         )
         train = ts.split("train")
         profile = build_reference_profile(
@@ -98,27 +113,32 @@ def train_and_register(settings: Settings, config: TrainingConfig, progress: Pro
             feature_entities(store, ts.feature_service),
         )
     with progress.step("log the run to MLflow and register the model"):
-        run = log_training_run(settings, config, ts, model, evaluation, profile, report.to_json(), report_dir)
-        client = configure_mlflow(settings)
-        client.set_registered_model_alias(config.model_name, CHALLENGER, str(run.version))
-    return TrainingOutcome(run, evaluation, report_html, report_json, ts.path, ts.content_hash)
+        run = log_training_run(
+            registry, settings.root_dir, config, ts, model, evaluation, profile, report.to_json(), report_dir
+        )
+        registry.set_alias(CHALLENGER, run.version)
+    return TrainingOutcome(run, evaluation, report_html, report_json, ts)
 
 
 def evaluate_registered(
-    settings: Settings, config: TrainingConfig, ref: str | int, progress: Progress
+    settings: Settings, registry: ModelRegistry, config: TrainingConfig, ref: str | int, progress: Progress
 ) -> tuple[Evaluation, Path]:
-    """Re-run the evaluation suite for a registered version on its own holdout; returns the HTML path."""
-    client = configure_mlflow(settings)
-    model = load_registered_model(client, config.model_name, ref)
-    ts = evaluation_set(client, model)
-    with progress.step(f"evaluate {config.model_name} v{model.version}"):
+    """Re-run the evaluation suite for a registered version on its own holdout; returns the HTML path.
+
+    Raises:
+        ModelNotFoundError: no such version or alias.
+    """
+    name = registry.model_name
+    model = registry.load(ref)
+    ts = evaluation_set(registry, model)
+    with progress.step(f"evaluate {name} v{model.version}"):
         evaluation = evaluate_model(model.booster, model.encoding, ts, config.review_cost, model.threshold)
         _, html_path = _write_report(
             evaluation,
             model.booster,
             model.encoding,
             ts,
-            settings.layout.reports_dir / f"{config.model_name}-v{model.version}",
-            f"{config.model_name} v{model.version}: evaluation",
+            settings.layout.reports_dir / f"{name}-v{model.version}",
+            f"{name} v{model.version}: evaluation",
         )
     return evaluation, html_path

@@ -15,7 +15,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from skewless.model_input import FeatureEncoding
+from skewless.model_input import FeatureEncoding, predict_scores
 from training.config import TrainingConfig
 from training.dataset import LABEL, TrainingSet
 
@@ -70,6 +70,4 @@ def train_model(ts: TrainingSet, config: TrainingConfig) -> TrainedModel:
 
 def predict(booster: lgb.Booster, encoding: FeatureEncoding, frame: pd.DataFrame) -> np.ndarray:
     """Fraud probabilities for ``frame``, through the same encoding serving uses."""
-    matrix = encoding.encode(frame)
-    scores = booster.predict(matrix, num_threads=1 if len(matrix) < 64 else 0)
-    return np.asarray(scores, dtype=np.float64)
+    return predict_scores(booster, encoding.encode(frame))

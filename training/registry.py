@@ -1,11 +1,11 @@
-"""The model registry: versions, the ``challenger`` and ``champion`` aliases, the gate.
+"""The promotion gate: a candidate becomes ``champion`` only if it beats the champion.
 
 Every training run registers a version and points ``challenger`` at it. ``promote``
 moves a candidate to ``champion`` only through the gate, which scores the candidate
-and the current champion on the same holdout (the candidate's). With no champion,
-the candidate must reach the gate's absolute floor. Each promotion records the
-version it replaced as the new champion's ``previous_champion`` tag, and
-``rollback`` follows that tag back.
+and the current champion on the same holdout (the candidate's, logged with its run so
+any machine can replay it). With no champion, the candidate must reach the gate's
+absolute floor. The registry records the version each promotion replaced, so a
+rollback (``ModelRegistry.roll_back_champion``) can follow it back.
 """
 
 from __future__ import annotations
@@ -13,63 +13,17 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import lightgbm as lgb
-import mlflow.lightgbm
 import pandas as pd
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
-from skewless.model_input import FeatureEncoding
+from skewless.errors import PromotionRefusedError
 from skewless.progress import Progress
-from skewless.settings import Settings
-from skewless.tracking import (
-    CHALLENGER,
-    CHAMPION,
-    EVALUATION_SET_ARTIFACT,
-    METADATA_ARTIFACT,
-    alias_version,
-    configure_mlflow,
-    read_run_json,
-)
+from skewless.registry import CHALLENGER, CHAMPION, EVALUATION_SET_ARTIFACT, ModelRegistry, RegisteredModel
 from training.config import GatePolicy, TrainingConfig
 from training.dataset import TrainingSet
-from training.errors import ModelNotFoundError, PromotionRefused
 from training.evaluation import SLICES, Evaluation, evaluate_model
 
-__all__ = [
-    "CHALLENGER",
-    "CHAMPION",
-    "GateDecision",
-    "RegisteredModel",
-    "judge",
-    "judge_candidate",
-    "load_registered_model",
-    "promote",
-    "rollback",
-]
-
-PREVIOUS_CHAMPION_TAG = "previous_champion"
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """One registered version with its booster and metadata."""
-
-    name: str
-    version: int
-    run_id: str
-    booster: lgb.Booster
-    metadata: dict[str, Any]
-
-    @property
-    def encoding(self) -> FeatureEncoding:
-        return FeatureEncoding.from_dict(self.metadata["encoding"])
-
-    @property
-    def threshold(self) -> float:
-        return float(self.metadata["decision_threshold"])
+__all__ = ["GateDecision", "evaluation_set", "judge", "judge_candidate", "promote"]
 
 
 @dataclass(frozen=True)
@@ -84,45 +38,20 @@ class GateDecision:
     champion: dict[str, float] = field(default_factory=dict)
 
 
-def _version_of(client: MlflowClient, name: str, ref: str | int) -> int:
-    if isinstance(ref, int) or str(ref).isdigit():
-        return int(ref)
-    try:
-        return int(client.get_model_version_by_alias(name, str(ref)).version)
-    except MlflowException as e:
-        raise ModelNotFoundError(f"model '{name}' has no version with alias '{ref}'") from e
-
-
-def load_registered_model(client: MlflowClient, name: str, ref: str | int) -> RegisteredModel:
-    """Load a version (number or alias) as a native LightGBM booster with its metadata.
-
-    Raises:
-        ModelNotFoundError: no such model, version or alias.
-    """
-    version = _version_of(client, name, ref)
-    try:
-        model_version = client.get_model_version(name, str(version))
-    except MlflowException as e:
-        raise ModelNotFoundError(f"model '{name}' has no version {version}") from e
-    booster = mlflow.lightgbm.load_model(f"models:/{name}/{version}")
-    metadata = read_run_json(client, str(model_version.run_id), METADATA_ARTIFACT)
-    return RegisteredModel(name, version, str(model_version.run_id), booster, metadata)
-
-
-def evaluation_set(client: MlflowClient, model: RegisteredModel) -> TrainingSet:
+def evaluation_set(registry: ModelRegistry, model: RegisteredModel) -> TrainingSet:
     """The validation and holdout rows a version was evaluated on, as a training set."""
     with tempfile.TemporaryDirectory() as folder:
-        local = client.download_artifacts(model.run_id, EVALUATION_SET_ARTIFACT, folder)
+        local = registry.download_artifact(model.version, EVALUATION_SET_ARTIFACT, Path(folder))
         frame = pd.read_parquet(local)
-    data = model.metadata["training_data"]
+    data = model.metadata.training_data
     return TrainingSet(
         frame=frame,
         features=model.encoding.features,
         categorical=model.encoding.categorical,
-        feature_service=model.metadata["feature_service"],
-        content_hash=str(data["content_hash"]),
-        path=Path(str(data["path"])),
-        cutoff=pd.Timestamp(data["cutoff"]).to_pydatetime(),
+        feature_service=model.feature_service,
+        content_hash=data.content_hash,
+        path=Path(data.path),
+        cutoff=data.cutoff,
     )
 
 
@@ -141,7 +70,7 @@ def judge(candidate: Evaluation, champion: Evaluation | None, policy: GatePolicy
     latency = candidate.latency_ms["single_p99_ms"]
     if latency > policy.latency_budget_ms:
         reasons.append(
-            f"single-row p99 latency {latency:.2f} ms exceeds the {policy.latency_budget_ms} ms budget"
+            f"single-row p99 scoring time {latency:.2f} ms exceeds the {policy.latency_budget_ms} ms budget"
         )
     if champion is None:
         if candidate.roc_auc < policy.min_auc:
@@ -174,32 +103,31 @@ def _summary(evaluation: Evaluation) -> dict[str, float]:
 
 
 def judge_candidate(
-    settings: Settings, config: TrainingConfig, progress: Progress, version: int | None = None
+    registry: ModelRegistry, config: TrainingConfig, progress: Progress, version: int | None = None
 ) -> GateDecision:
     """Judge a candidate (default: the ``challenger``) against the champion, changing nothing.
 
     Raises:
         ModelNotFoundError: no candidate to judge.
+        PromotionRefusedError: the champion needs features the candidate's holdout lacks.
     """
-    client = configure_mlflow(settings)
-    name = config.model_name
-    candidate = load_registered_model(client, name, version if version is not None else CHALLENGER)
-    champion_version = alias_version(client, name, CHAMPION)
+    candidate = registry.load(version if version is not None else CHALLENGER)
+    champion_version = registry.alias_version(CHAMPION)
     if champion_version == candidate.version:
         return GateDecision(
             False, candidate.version, champion_version, ["this version is already the champion"]
         )
-    holdout = evaluation_set(client, candidate)
+    holdout = evaluation_set(registry, candidate)
     with progress.step(f"gate: score v{candidate.version} and the champion on the same holdout"):
         candidate_eval = evaluate_model(
             candidate.booster, candidate.encoding, holdout, config.review_cost, candidate.threshold
         )
         champion_eval = None
         if champion_version is not None:
-            champion = load_registered_model(client, name, champion_version)
+            champion = registry.load(champion_version)
             missing = [f for f in champion.encoding.features if f not in holdout.frame.columns]
             if missing:
-                raise PromotionRefused(
+                raise PromotionRefusedError(
                     f"the champion needs features the candidate's holdout lacks: {missing}"
                 )
             champion_eval = evaluate_model(
@@ -217,44 +145,14 @@ def judge_candidate(
 
 
 def promote(
-    settings: Settings, config: TrainingConfig, progress: Progress, version: int | None = None
+    registry: ModelRegistry, config: TrainingConfig, progress: Progress, version: int | None = None
 ) -> GateDecision:
-    """Judge a candidate (default: the ``challenger``) against the champion and promote if it passes.
+    """Judge a candidate (default: the ``challenger``) against the champion and promote it if it passes.
 
     Raises:
         ModelNotFoundError: no candidate to judge.
     """
-    decision = judge_candidate(settings, config, progress, version)
-    client = configure_mlflow(settings)
-    name, candidate_version, champion_version = (
-        config.model_name,
-        decision.candidate_version,
-        decision.champion_version,
-    )
+    decision = judge_candidate(registry, config, progress, version)
     if decision.passed:
-        client.set_model_version_tag(
-            name, str(candidate_version), PREVIOUS_CHAMPION_TAG, str(champion_version or "")
-        )
-        client.set_registered_model_alias(name, CHAMPION, str(candidate_version))
-        if alias_version(client, name, CHALLENGER) == candidate_version:
-            client.delete_registered_model_alias(name, CHALLENGER)
+        registry.promote(decision.candidate_version)
     return decision
-
-
-def rollback(settings: Settings, config: TrainingConfig) -> tuple[int, int]:
-    """Point ``champion`` back at the version it replaced; returns (from, to).
-
-    Raises:
-        PromotionRefused: there is no champion, or it replaced nothing.
-    """
-    client = configure_mlflow(settings)
-    name = config.model_name
-    current = alias_version(client, name, CHAMPION)
-    if current is None:
-        raise PromotionRefused(f"model '{name}' has no champion to roll back")
-    previous = client.get_model_version(name, str(current)).tags.get(PREVIOUS_CHAMPION_TAG, "")
-    if not previous:
-        raise PromotionRefused(f"champion v{current} replaced no earlier champion: nothing to roll back to")
-    client.set_registered_model_alias(name, CHAMPION, previous)
-    client.set_model_version_tag(name, str(current), "rolled_back", "true")
-    return current, int(previous)

@@ -12,30 +12,34 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import mlflow.lightgbm
 import pandas as pd
-from mlflow import MlflowClient
 from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 
-from skewless.settings import Profile, Settings
-from skewless.tracking import EVALUATION_SET_ARTIFACT, METADATA_ARTIFACT, PROFILE_ARTIFACT, configure_mlflow
+from skewless.registry import (
+    EVALUATION_SET_ARTIFACT,
+    METADATA_ARTIFACT,
+    PROFILE_ARTIFACT,
+    MlflowModelRegistry,
+    ModelMetadata,
+    TrainingData,
+)
 from training.config import TrainingConfig
 from training.dataset import LABEL, TrainingSet
 from training.evaluation import Evaluation
 from training.model import TrainedModel
 
-__all__ = [
-    "EVALUATION_SET_ARTIFACT",
-    "METADATA_ARTIFACT",
-    "PROFILE_ARTIFACT",
-    "LoggedRun",
-    "log_training_run",
-]
+__all__ = ["LoggedRun", "build_metadata", "log_training_run", "model_requirements"]
+
+# What scoring the logged model needs. Pinned to the versions that trained it and given to
+# MLflow, which would otherwise infer them by loading the model in a subprocess (5 s a run).
+MODEL_PACKAGES = ("lightgbm", "numpy", "pandas", "scipy", "scikit-learn")
 
 
 @dataclass(frozen=True)
@@ -63,45 +67,46 @@ def git_commit(root: Path) -> str:
         return "unknown"
 
 
+def model_requirements() -> list[str]:
+    """``name==version`` of each package the logged model needs, as installed here."""
+    return [f"{name}=={package_metadata.version(name)}" for name in MODEL_PACKAGES]
+
+
 def build_metadata(
-    ts: TrainingSet, model: TrainedModel, evaluation: Evaluation, config: TrainingConfig, commit: str
-) -> dict[str, Any]:
+    ts: TrainingSet,
+    model: TrainedModel,
+    evaluation: Evaluation,
+    config: TrainingConfig,
+    model_name: str,
+    commit: str,
+) -> ModelMetadata:
     """The metadata sidecar: what serving and monitoring need to use this model."""
     first, last = ts.time_range()
-    return {
-        "model_name": config.model_name,
-        "feature_service": ts.feature_service,
-        "encoding": model.encoding.to_dict(),
-        "decision_threshold": evaluation.threshold,
-        "review_cost": config.review_cost,
-        "training_data": {
-            "content_hash": ts.content_hash,
-            "path": str(ts.path),
-            "cutoff": ts.cutoff.isoformat(),
-            "first_transaction": first.isoformat(),
-            "last_transaction": last.isoformat(),
-            "rows": {
-                split: int((ts.frame["split"] == split).sum()) for split in ("train", "validation", "holdout")
-            },
-        },
-        "evaluation": evaluation.metrics(),
-        "best_iteration": model.best_iteration,
-        "seed": config.seed,
-        "git_commit": commit,
-    }
-
-
-def _experiment_id(client: MlflowClient, settings: Settings, name: str) -> str:
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    embedded = settings.profile is Profile.EMBEDDED
-    artifact_location = settings.layout.mlflow_artifacts.as_uri() if embedded else None
-    return str(client.create_experiment(name, artifact_location=artifact_location))
+    rows = {split: int((ts.frame["split"] == split).sum()) for split in ("train", "validation", "holdout")}
+    return ModelMetadata(
+        model_name=model_name,
+        feature_service=ts.feature_service,
+        encoding=model.encoding,
+        decision_threshold=evaluation.threshold,
+        review_cost=config.review_cost,
+        training_data=TrainingData(
+            content_hash=ts.content_hash,
+            path=str(ts.path),
+            cutoff=ts.cutoff,
+            first_transaction=first,
+            last_transaction=last,
+            rows=rows,
+        ),
+        evaluation=evaluation.metrics(),
+        best_iteration=model.best_iteration,
+        seed=config.seed,
+        git_commit=commit,
+    )
 
 
 def log_training_run(
-    settings: Settings,
+    registry: MlflowModelRegistry,
+    root_dir: Path,
     config: TrainingConfig,
     ts: TrainingSet,
     model: TrainedModel,
@@ -110,16 +115,19 @@ def log_training_run(
     validation_json: str,
     report_dir: Path,
 ) -> LoggedRun:
-    """Log one training run, register its model version and return where it landed."""
-    client = configure_mlflow(settings)
-    experiment_id = _experiment_id(client, settings, config.experiment)
-    commit = git_commit(settings.root_dir)
-    metadata = build_metadata(ts, model, evaluation, config, commit)
+    """Log one training run, register its model version and return where it landed.
+
+    ``root_dir`` is the checkout whose commit the run records.
+    """
+    name = registry.model_name
+    experiment_id = registry.experiment_id(config.experiment or name)
+    commit = git_commit(root_dir)
+    metadata = build_metadata(ts, model, evaluation, config, name, commit)
     train = ts.split("train")
     example = pd.DataFrame(model.encoding.encode(train.head(5)), columns=model.encoding.features)
     signature = infer_signature(example, model.booster.predict(example.to_numpy()))
-    run_name = f"{config.model_name}-{ts.content_hash[:8]}-seed{config.seed}"
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+    run_name = f"{name}-{ts.content_hash[:8]}-seed{config.seed}"
+    with registry.fluent(), mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         dataset = from_pandas(
             ts.frame[[*ts.features, LABEL, "split"]],
             name=f"training-set-{ts.content_hash[:12]}",
@@ -128,14 +136,14 @@ def log_training_run(
         mlflow.log_input(dataset, context="training")
         mlflow.log_params(config.as_params())
         mlflow.log_params({f"lgb_{k}": v for k, v in model.params.items() if k not in config.as_params()})
-        data = metadata["training_data"]
+        data = metadata.training_data
         mlflow.log_params(
             {
                 "dataset_hash": ts.content_hash,
-                "dataset_cutoff": data["cutoff"],
-                "dataset_first_transaction": data["first_transaction"],
-                "dataset_last_transaction": data["last_transaction"],
-                **{f"rows_{split}": count for split, count in data["rows"].items()},
+                "dataset_cutoff": data.cutoff.isoformat(),
+                "dataset_first_transaction": data.first_transaction.isoformat(),
+                "dataset_last_transaction": data.last_transaction.isoformat(),
+                **{f"rows_{split}": count for split, count in data.rows.items()},
                 "best_iteration": model.best_iteration,
             }
         )
@@ -152,7 +160,7 @@ def log_training_run(
             {"features": ts.features, "categorical": ts.categorical, "encoding": model.encoding.to_dict()},
             "feature_schema.json",
         )
-        mlflow.log_dict(metadata, METADATA_ARTIFACT)
+        mlflow.log_dict(metadata.to_dict(), METADATA_ARTIFACT)
         mlflow.log_dict(profile, PROFILE_ARTIFACT)
         mlflow.log_text(validation_json, "validation.json")
         mlflow.log_artifacts(str(report_dir), "evaluation")
@@ -166,9 +174,10 @@ def log_training_run(
             name="model",
             signature=signature,
             input_example=example,
-            registered_model_name=config.model_name,
+            registered_model_name=name,
+            pip_requirements=model_requirements(),
         )
     version = int(info.registered_model_version)
-    client.set_model_version_tag(config.model_name, str(version), "feature_service", ts.feature_service)
-    client.set_model_version_tag(config.model_name, str(version), "dataset_hash", ts.content_hash)
-    return LoggedRun(run.info.run_id, experiment_id, config.model_name, version, info.model_uri)
+    registry.set_version_tag(version, "feature_service", ts.feature_service)
+    registry.set_version_tag(version, "dataset_hash", ts.content_hash)
+    return LoggedRun(run.info.run_id, experiment_id, name, version, info.model_uri)

@@ -15,9 +15,9 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP
+from skewless.errors import DataValidationError
 from training.config import ValidationRules
 from training.dataset import LABEL, SPLITS, TrainingSet
-from training.errors import DataValidationError
 
 __all__ = ["Check", "ValidationReport", "validate_training_set"]
 

@@ -16,12 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feature_repo.pipeline.faults import apply_faults
-from simulation.simulate import read_manifest
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_ACTIVITY, CUSTOMER_PROFILE, EVENT_TIMESTAMP, MERCHANT_STATS
 from skewless.errors import InvalidDateRangeError
 from skewless.layout import DataLayout
 from skewless.progress import Progress
+from skewless.raw_data import RawDataManifest, read_manifest
 
 __all__ = ["LOOKBACK", "FeatureBuildSummary", "build_features"]
 
@@ -47,9 +47,8 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _resolve_range(manifest: dict[str, object], start: date | None, end: date | None) -> tuple[date, date]:
-    data_start = date.fromisoformat(str(manifest["start"]))
-    data_end = date.fromisoformat(str(manifest["end"]))
+def _resolve_range(manifest: RawDataManifest, start: date | None, end: date | None) -> tuple[date, date]:
+    data_start, data_end = manifest.start, manifest.end
     start = start or data_start
     end = end or data_end
     if end <= start:
@@ -94,9 +93,8 @@ def build_features(
     """
     manifest = read_manifest(layout)
     start, end = _resolve_range(manifest, start, end)
-    scenario = manifest["scenario"]
-    faults = list(scenario["faults"]) if isinstance(scenario, dict) else []
-    drift_start = _midnight(date.fromisoformat(str(manifest["drift_start"])))
+    faults = manifest.faults
+    drift_start = _midnight(manifest.drift_start)
     params = {
         "transactions": str(layout.transactions),
         "labels": str(layout.labels),

@@ -20,7 +20,7 @@ from skewless.settings import Settings
 from tests.conftest import QUIET
 from tests.servers import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 FEAST = str(Path(sys.executable).with_name("feast"))
 
 

@@ -51,15 +51,13 @@ def reference_of(training: pd.DataFrame, version: int = 1) -> ModelReference:
     return ModelReference(
         model_name="test_model",
         version=version,
-        run_id="run",
         rows=rows,
         features=features,
         score=score,
         decision_threshold=0.5,
         review_cost=5.0,
         holdout_auc=0.9,
-        trained_at=0.0,
-        cutoff="2026-03-01T00:00:00+00:00",
+        cutoff=datetime(2026, 3, 1, tzinfo=UTC),
         feature_service="test_service",
     )
 

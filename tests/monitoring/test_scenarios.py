@@ -5,27 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from lifecycle.retraining import carry_out
 from monitoring.config import DriftRules, MonitoringConfig, PerformanceRules, PolicyRules
 from monitoring.drift import WindowDrift, judge_window
 from monitoring.job import build_report
 from monitoring.performance import measure_performance
 from monitoring.policy import decide
 from monitoring.windows import summarise_windows
-from skewless.deployment import Deployment, read_deployment
-from skewless.retraining import carry_out
-from skewless.settings import DeploymentMode
-from skewless.tracking import CHALLENGER, alias_version, configure_mlflow
+from skewless.modes import DeploymentMode
+from skewless.registry import CHALLENGER, Deployment
 from tests.conftest import QUIET
-from tests.monitoring.conftest import (
+from tests.worlds import (
     DRIFT_START,
     LABELS_ALL_KNOWN,
+    NONE_SERVED_TO,
     RETRAIN_AT,
     SERVED_FROM,
     SERVED_TO,
     ScenarioWorld,
 )
 
-World = Callable[[str, int], ScenarioWorld]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("scenarios")]
+
+World = Callable[[str], ScenarioWorld]
 DAY = timedelta(days=1)
 # What the covariate scenario moves on its first day: the transaction amount (x1.6), the
 # share of foreign merchants (x3), and what is computed from them at request time.
@@ -35,16 +39,15 @@ COVARIATE_DERIVED = {"amount_sum_7d", "amount_mean_7d", "amount_std_7d", "amount
                      "amount_std_30d", "merchant_amount_mean_30d"}  # fmt: skip
 
 
-def daily(world: ScenarioWorld) -> list[WindowDrift]:
+def daily(world: ScenarioWorld, end: datetime = SERVED_TO) -> list[WindowDrift]:
     reference = world.reference
-    windows = summarise_windows(
-        world.settings.layout.served_log_dir, reference.features, reference.score, SERVED_FROM, SERVED_TO, DAY
-    )
+    folder = world.settings.layout.served_log_dir
+    windows = summarise_windows(folder, reference.features, reference.score, SERVED_FROM, end, DAY)
     return [judge_window(reference, w, DriftRules()) for w in windows]
 
 
-def test_no_drift_raises_dataset_drift_in_at_most_five_percent_of_windows(world: World) -> None:
-    judged = [w for seed in (11, 12) for w in daily(world("none", seed))]
+def test_no_drift_raises_dataset_drift_in_at_most_five_percent_of_windows(scenario_world: World) -> None:
+    judged = daily(scenario_world("none"), NONE_SERVED_TO)  # sixty days
     assert len(judged) == 60 and all(w.verdict != "insufficient" for w in judged)
     alarms = [(w.start[:10], w.drifted) for w in judged if w.verdict == "drift"]
     rate = len(alarms) / len(judged)
@@ -52,8 +55,10 @@ def test_no_drift_raises_dataset_drift_in_at_most_five_percent_of_windows(world:
     assert rate <= 0.05
 
 
-def test_covariate_shift_is_flagged_on_the_shifted_features_in_the_first_full_window(world: World) -> None:
-    windows = daily(world("covariate", 11))
+def test_covariate_shift_is_flagged_on_the_shifted_features_in_the_first_full_window(
+    scenario_world: World,
+) -> None:
+    windows = daily(scenario_world("covariate"))
     before = [w for w in windows if w.start < DRIFT_START.isoformat()]
     assert before and all(w.verdict == "ok" for w in before), [(w.start, w.drifted) for w in before]
     first = next(w for w in windows if w.start == DRIFT_START.isoformat())
@@ -63,8 +68,8 @@ def test_covariate_shift_is_flagged_on_the_shifted_features_in_the_first_full_wi
     assert first.score is not None and first.score.ks_distance is not None and first.score.ks_distance > 0.05
 
 
-def test_pipeline_break_is_flagged_as_null_and_constant_on_the_broken_features(world: World) -> None:
-    windows = daily(world("pipeline_break", 11))
+def test_pipeline_break_is_flagged_as_null_and_constant_on_the_broken_features(scenario_world: World) -> None:
+    windows = daily(scenario_world("pipeline_break"))
     assert all(w.verdict == "ok" for w in windows if w.start < DRIFT_START.isoformat())
     week_after = next(w for w in windows if w.start == (DRIFT_START + 3 * DAY).isoformat())
     status = {f.name: f.status for f in week_after.features}
@@ -75,9 +80,11 @@ def test_pipeline_break_is_flagged_as_null_and_constant_on_the_broken_features(w
     assert set(week_after.drifted) <= {"amount_mean_30d", "distinct_merchants_7d"} | derived
 
 
-def test_concept_drift_shows_in_performance_once_labels_arrive_and_triggers_retraining(world: World) -> None:
-    concept = world("concept", 11)
-    settings, reference = concept.settings, concept.reference
+def test_concept_drift_shows_in_performance_once_labels_arrive_and_triggers_retraining(
+    scenario_copy: World,
+) -> None:
+    concept = scenario_copy("concept")  # retraining changes the registry: a copy of the world
+    settings, registry, reference = concept.settings, concept.registry, concept.reference
     windows = daily(concept)
     assert sum(w.verdict == "drift" for w in windows) <= 3, [(w.start, w.drifted) for w in windows]
     weekly = timedelta(days=10)
@@ -99,20 +106,26 @@ def test_concept_drift_shows_in_performance_once_labels_arrive_and_triggers_retr
     # policy acts on the newest window whose labels allow a judgement.
     partly_known = datetime(2026, 4, 24, tzinfo=UTC)
     partial, _ = build_report(
-        settings, config, SERVED_FROM, SERVED_TO, QUIET, as_of=partly_known, every=weekly, skew=False
+        settings,
+        registry,
+        config,
+        SERVED_FROM,
+        SERVED_TO,
+        QUIET,
+        as_of=partly_known,
+        every=weekly,
+        skew=False,
     )
     assert partial.performance.status == "insufficient"
     early = decide(partial, reference, config.policy, partly_known)
     assert early.action == "retrain" and early.evidence["performance_window"][0].startswith("2026-03-12")
     report, _ = build_report(
-        settings, config, DRIFT_START, SERVED_TO, QUIET, as_of=LABELS_ALL_KNOWN, skew=False
+        settings, registry, config, DRIFT_START, SERVED_TO, QUIET, as_of=LABELS_ALL_KNOWN, skew=False
     )
     decision = decide(report, reference, config.policy, RETRAIN_AT)
     assert decision.action == "retrain" and decision.evidence["performance_status"] == "drop"
-    done = carry_out(settings, decision, config.policy, RETRAIN_AT, QUIET)
+    done = carry_out(settings, registry, decision, config.policy, RETRAIN_AT, QUIET)
     print(done.outcome)
     assert done.outcome["retrained"] and done.outcome["gate_passed"], done.outcome
-    client = configure_mlflow(settings)
-    assert alias_version(client, settings.model_name, CHALLENGER) == done.outcome["candidate_version"]
-    deployment = read_deployment(client, settings.model_name, Deployment(DeploymentMode.SINGLE, 0.0))
-    assert deployment.mode is DeploymentMode.SHADOW
+    assert registry.alias_version(CHALLENGER) == done.outcome["candidate_version"]
+    assert registry.deployment(Deployment(DeploymentMode.SINGLE, 0.0)).mode is DeploymentMode.SHADOW

@@ -1,4 +1,5 @@
-"""A served workspace: world, trained champion, online store as of a parity transaction, live API."""
+"""The API under test: in this process where the process boundary is not the subject, a real
+``skewless serve`` process where it is (SIGTERM, faults of the servers it talks to)."""
 
 from __future__ import annotations
 
@@ -9,36 +10,35 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from feature_repo.operations import apply_feature_repo, materialize_features, open_feature_store
-from feature_repo.pipeline import build_features
-from simulation import simulate
+from serving.app import create_app
+from serving.runner import serve_in_background
 from skewless.settings import Settings
-from tests.conftest import QUIET
-from tests.factories import make_workspace, training_world_config
 from tests.servers import free_port
-from training.config import TrainingConfig
-from training.job import TrainingOutcome, train_and_register
-from training.registry import promote
-
-
-@dataclass(frozen=True)
-class ServedWorkspace:
-    settings: Settings
-    outcome: TrainingOutcome
-    parity_row: pd.Series  # a holdout transaction; the online store holds the state just before it
+from tests.worlds import TrainedWorld
 
 
 @dataclass
 class LiveApi:
+    """A running API: its base URL, and its process when it runs in one of its own."""
+
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None = None
+
+
+@contextmanager
+def api_in_process(settings: Settings, **overrides: Any) -> Iterator[LiveApi]:
+    """The app on a uvicorn server in a thread of this process, with ``overrides`` of the settings."""
+    configured = Settings(**(settings.model_dump() | overrides))  # validated, as from the environment
+    with serve_in_background(create_app(configured)) as url:
+        yield LiveApi(url)
 
 
 def start_api(settings: Settings, **env: str) -> LiveApi:
@@ -47,7 +47,7 @@ def start_api(settings: Settings, **env: str) -> LiveApi:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SKEWLESS_", "FEAST_"))}
     environment.update(env)
     process = subprocess.Popen(
-        [sys.executable, "-m", "skewless.cli", "--root-dir", str(settings.root_dir), "--profile",
+        [sys.executable, "-m", "lifecycle.cli", "--root-dir", str(settings.root_dir), "--profile",
          settings.profile.value, "serve", "--port", str(port)],
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -67,34 +67,23 @@ def start_api(settings: Settings, **env: str) -> LiveApi:
 
 
 def stop_api(api: LiveApi) -> int:
+    assert api.process is not None
     api.process.send_signal(signal.SIGTERM)
     return api.process.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> ServedWorkspace:
-    settings = make_workspace(tmp_path_factory.mktemp("served") / "ws")
-    simulate(training_world_config(), settings.layout, QUIET)
-    build_features(settings.layout, QUIET)
-    apply_feature_repo(settings)
-    config = TrainingConfig()
-    outcome = train_and_register(settings, config, QUIET)
-    assert promote(settings, config, QUIET).passed
-    frame = pd.read_parquet(outcome.dataset_path)
-    holdout = frame[(frame["split"] == "holdout") & frame["last_txn_time"].notna()]
-    parity_row = holdout.iloc[len(holdout) // 2]
-    # Feast's materialize includes rows stamped exactly at `end`; training asks for the
-    # state strictly before the transaction, so the store is loaded up to t - 1 µs.
-    end = parity_row["transaction_time"].to_pydatetime() - timedelta(microseconds=1)
-    materialize_features(open_feature_store(settings), end=end, start=end - timedelta(days=3_650))
-    return ServedWorkspace(settings, outcome, parity_row)
+@pytest.fixture(scope="module")
+def served(trained_world: TrainedWorld, tmp_path_factory: pytest.TempPathFactory) -> TrainedWorld:
+    """This module's own copy of the trained world: the API serves into its log and registry."""
+    return trained_world.copy(tmp_path_factory.mktemp("served") / "ws")
 
 
-@pytest.fixture(scope="session")
-def api(served: ServedWorkspace) -> Iterator[LiveApi]:
-    live = start_api(served.settings, SKEWLESS_LOG_FLUSH_SECONDS="0.2", SKEWLESS_MAX_BATCH_SIZE="50")
-    yield live
-    stop_api(live)
+@pytest.fixture(scope="module")
+def api(served: TrainedWorld) -> Iterator[LiveApi]:
+    with api_in_process(
+        served.settings, log_flush_seconds=0.2, max_batch_size=50, reload_interval_s=0
+    ) as live:
+        yield live
 
 
 def served_log(settings: Settings) -> pd.DataFrame:

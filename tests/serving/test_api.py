@@ -1,4 +1,5 @@
-"""The prediction API as a client sees it: a real uvicorn process on loopback."""
+"""The prediction API as a client sees it: uvicorn on loopback (in this process; a process of its own
+where SIGTERM is the subject)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 from feature_repo.operations import historical_features, open_feature_store
 from skewless.model_input import FeatureEncoding
 from tests.serving.client import call, transaction
-from tests.serving.conftest import LiveApi, ServedWorkspace, served_log, start_api, stop_api
+from tests.serving.conftest import LiveApi, served_log, start_api, stop_api
+from tests.worlds import TrainedWorld
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("api")]
 
 
-def test_predict_answers_with_score_decision_and_model(api: LiveApi, served: ServedWorkspace) -> None:
+def test_predict_answers_with_score_decision_and_model(api: LiveApi, served: TrainedWorld) -> None:
     status, body = call(api, "POST", "/predict", transaction(served.parity_row))
     assert status == 200, body
     assert 0 <= body["fraud_probability"] <= 1 and body["decision"] in ("review", "approve")
@@ -26,7 +28,7 @@ def test_predict_answers_with_score_decision_and_model(api: LiveApi, served: Ser
     assert body["missing_features"] == [] and body["degraded"] is False and body["request_id"]
 
 
-def test_api_feature_vector_equals_the_training_row(api: LiveApi, served: ServedWorkspace) -> None:
+def test_api_feature_vector_equals_the_training_row(api: LiveApi, served: TrainedWorld) -> None:
     """Training-serving parity: same transaction, same features, same encoded vector."""
     row = served.parity_row
     status, body = call(api, "POST", "/predict", transaction(row))
@@ -40,7 +42,7 @@ def test_api_feature_vector_equals_the_training_row(api: LiveApi, served: Served
     assert len(logged) == 1
     status, info = call(api, "GET", "/model")
     features = info["features"]
-    train = pd.read_parquet(served.outcome.dataset_path).query("split == 'train'")
+    train = served.training_set.frame.query("split == 'train'")
     encoding = FeatureEncoding.fit(train, features, ["age_band", "merchant_category", "txn_channel"])
     served_vector = encoding.encode(logged.reset_index(drop=True))
     training_vector = encoding.encode(pd.DataFrame([row]).reset_index(drop=True))
@@ -48,7 +50,7 @@ def test_api_feature_vector_equals_the_training_row(api: LiveApi, served: Served
     assert abs(body["fraud_probability"] - float(logged["score"].iloc[0])) < 1e-12
 
 
-def test_unknown_customer_is_scored_with_missing_features(api: LiveApi, served: ServedWorkspace) -> None:
+def test_unknown_customer_is_scored_with_missing_features(api: LiveApi, served: TrainedWorld) -> None:
     status, body = call(api, "POST", "/predict", transaction(served.parity_row, customer_id=987_654_321))
     assert status == 200, body
     assert "txn_count_7d" in body["missing_features"] and "merchant_category" not in body["missing_features"]
@@ -66,14 +68,14 @@ def test_unknown_customer_is_scored_with_missing_features(api: LiveApi, served: 
     ],
 )
 def test_bad_input_is_422_naming_the_field(
-    api: LiveApi, served: ServedWorkspace, change: dict[str, Any], field: str
+    api: LiveApi, served: TrainedWorld, change: dict[str, Any], field: str
 ) -> None:
     status, body = call(api, "POST", "/predict", transaction(served.parity_row, **change))
     assert status == 422
     assert any(field in map(str, error["loc"]) for error in body["detail"])
 
 
-def test_batch_and_its_size_limit(api: LiveApi, served: ServedWorkspace) -> None:
+def test_batch_and_its_size_limit(api: LiveApi, served: TrainedWorld) -> None:
     one = transaction(served.parity_row)
     status, body = call(api, "POST", "/predict/batch", {"transactions": [one] * 3})
     assert status == 200 and len(body["predictions"]) == 3
@@ -83,7 +85,7 @@ def test_batch_and_its_size_limit(api: LiveApi, served: ServedWorkspace) -> None
     assert status == 422
 
 
-def test_health_model_metrics_and_openapi(api: LiveApi, served: ServedWorkspace) -> None:
+def test_health_model_metrics_and_openapi(api: LiveApi, served: TrainedWorld) -> None:
     assert call(api, "GET", "/health/live")[0] == 200
     status, ready = call(api, "GET", "/health/ready")
     assert status == 200 and ready["online_store"] == "reachable"
@@ -109,7 +111,8 @@ def test_health_model_metrics_and_openapi(api: LiveApi, served: ServedWorkspace)
     )
 
 
-def test_sigterm_flushes_the_served_log(served: ServedWorkspace) -> None:
+@pytest.mark.slow
+def test_sigterm_flushes_the_served_log(served: TrainedWorld) -> None:
     api = start_api(served.settings, SKEWLESS_LOG_FLUSH_SECONDS="600", SKEWLESS_LOG_FLUSH_ROWS="100000")
     ids = []
     for amount in (10.0, 20.0, 30.0, 40.0, 50.0):
@@ -125,7 +128,7 @@ def test_sigterm_flushes_the_served_log(served: ServedWorkspace) -> None:
 
 
 def test_a_row_older_than_its_ttl_is_served_missing_as_training_reads_it(
-    api: LiveApi, served: ServedWorkspace
+    api: LiveApi, served: TrainedWorld
 ) -> None:
     """Feast's online store returns an entity's last row however old; the point-in-time join
     finds nothing older than the view's TTL. A customer back after 40 quiet days must be

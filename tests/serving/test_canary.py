@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from serving.canary import CanaryLimits, LiveComparison
-from skewless.deployment import canary_point
+from serving.lineup import canary_point
 
 LIMITS = CanaryLimits(min_requests=200, window=1_000)
 

@@ -4,36 +4,39 @@ scraped by a real Prometheus, the page in Chromium."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from tests.cli import CliResult, run_cli
 from tests.servers import prometheus_scraping, screenshot_in_chromium, webhook_receiver
 from tests.serving.client import call, transaction
-from tests.serving.conftest import LiveApi, ServedWorkspace, start_api, stop_api
+from tests.serving.conftest import LiveApi, api_in_process
+from tests.worlds import TrainedWorld
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("monitoring-served")]
 
 
-def skewless(settings_root: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SKEWLESS_", "FEAST_"))}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "skewless.cli", "--root-dir", settings_root, *args],
-        capture_output=True, text=True, timeout=300, env=environment,
-    )  # fmt: skip
+def skewless(settings_root: str, *args: str, **env: str) -> CliResult:
+    """The command line the runbook's cron runs (in this process: the process is not the subject)."""
+    return run_cli(Path(settings_root), *args, env=env)
 
 
 STARTED: list[datetime] = []
 
 
 @pytest.fixture(scope="module")
-def monitored(served: ServedWorkspace) -> Iterator[LiveApi]:
-    live = start_api(served.settings, SKEWLESS_LOG_FLUSH_SECONDS="0.2")
-    STARTED.append(datetime.now(UTC))  # other tests share this log: the report reads our window only
+def monitored(served: TrainedWorld) -> Iterator[LiveApi]:
+    with api_in_process(served.settings, log_flush_seconds=0.2) as live:
+        STARTED.append(datetime.now(UTC))  # the report reads this window only
+        _send_traffic(live, served)
+        yield live
+
+
+def _send_traffic(live: LiveApi, served: TrainedWorld) -> None:
     row = served.parity_row
     # The online store holds the state just before the parity transaction, so requests at its
     # time match offline retrieval; requests 20 days later meet a stale store: true skew.
@@ -47,12 +50,10 @@ def monitored(served: ServedWorkspace) -> Iterator[LiveApi]:
         )
         assert status == 200
     time.sleep(1.0)
-    yield live
-    stop_api(live)
 
 
 def test_monitor_report_reads_the_api_log_and_finds_the_stale_store_as_skew(
-    served: ServedWorkspace, monitored: LiveApi
+    served: TrainedWorld, monitored: LiveApi
 ) -> None:
     now = datetime.now(UTC)
     with webhook_receiver() as hook:
@@ -93,7 +94,7 @@ def test_monitor_report_reads_the_api_log_and_finds_the_stale_store_as_skew(
 
 
 def test_a_real_prometheus_scrapes_the_api_and_the_monitoring_gauges(
-    served: ServedWorkspace, monitored: LiveApi
+    served: TrainedWorld, monitored: LiveApi
 ) -> None:
     with prometheus_scraping(monitored.url.removeprefix("http://")) as prometheus:
         assert prometheus.wait_for('up{job="skewless-api"} == 1'), "Prometheus never reached the API"
@@ -110,7 +111,7 @@ def test_a_real_prometheus_scrapes_the_api_and_the_monitoring_gauges(
 
 
 def test_every_metric_the_dashboard_and_the_alert_rules_use_is_exported(
-    served: ServedWorkspace, monitored: LiveApi
+    served: TrainedWorld, monitored: LiveApi
 ) -> None:
     import re
 
@@ -136,9 +137,7 @@ def test_every_metric_the_dashboard_and_the_alert_rules_use_is_exported(
     assert len(used) >= 15 and not used - exported, f"not on /metrics: {sorted(used - exported)}"
 
 
-def test_the_report_renders_in_headless_chromium(
-    served: ServedWorkspace, monitored: LiveApi, tmp_path
-) -> None:
+def test_the_report_renders_in_headless_chromium(served: TrainedWorld, monitored: LiveApi, tmp_path) -> None:
     pages = sorted(served.settings.layout.monitoring_dir.rglob("report.html"))
     assert pages
     coloured = screenshot_in_chromium(pages[-1], tmp_path / "report.png")  # the badges and the plots
@@ -146,7 +145,7 @@ def test_the_report_renders_in_headless_chromium(
 
 
 def test_monitor_check_decides_on_the_api_log_and_records_the_decision(
-    served: ServedWorkspace, monitored: LiveApi
+    served: TrainedWorld, monitored: LiveApi
 ) -> None:
     decisions = served.settings.layout.policy_decisions
     before = decisions.read_text().count("\n") if decisions.exists() else 0

@@ -4,8 +4,8 @@ Schemathesis reads the API's own OpenAPI document and sends generated requests t
 every operation: valid bodies (positive) and bodies that break the schema
 (negative). Each answer must not be a server error, must match the status codes and
 response schema the document declares, and invalid input must be rejected (4xx).
-The admin token is sent, so admin bodies reach validation too; the deployment is set
-back to ``single`` afterwards.
+The admin token is sent, so admin bodies reach validation too; the API serves a copy of
+the world of this module's own, so the deployments the fuzz sets reach no other test.
 """
 
 from __future__ import annotations
@@ -25,26 +25,19 @@ from schemathesis.specs.openapi.checks import (
 
 from serving.app import create_app
 from skewless.settings import Settings
-from tests.serving.client import call
-from tests.serving.conftest import LiveApi, ServedWorkspace, start_api, stop_api
+from tests.serving.conftest import LiveApi, api_in_process
+from tests.worlds import TrainedWorld
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("fuzz")]
 TOKEN = "fuzz-token"
 EXAMPLES = 40  # per operation and mode; derandomized, so a run is repeatable
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, negative_data_rejection]
 
 
 @pytest.fixture(scope="module")
-def fuzzed_api(served: ServedWorkspace) -> Iterator[LiveApi]:
-    api = start_api(
-        served.settings,
-        SKEWLESS_ADMIN_TOKEN=TOKEN,
-        SKEWLESS_RELOAD_INTERVAL_S="0",
-        SKEWLESS_MAX_BATCH_SIZE="20",
-    )
-    yield api
-    call(api, "PUT", "/admin/deployment", {"mode": "single"}, token=TOKEN)
-    stop_api(api)
+def fuzzed_api(served: TrainedWorld) -> Iterator[LiveApi]:
+    with api_in_process(served.settings, admin_token=TOKEN, reload_interval_s=0, max_batch_size=20) as api:
+        yield api
 
 
 def _cases() -> list[tuple[str, str, GenerationMode]]:

@@ -9,49 +9,46 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from serving.deployment_events import read_events
-from skewless.deployment import CANARY_ROLLBACK_TAG, canary_point
-from skewless.tracking import configure_mlflow
+from serving.lineup import canary_point
+from skewless.registry import CANARY_ROLLBACK_TAG
 from tests.conftest import QUIET
 from tests.serving.client import call, transaction
-from tests.serving.conftest import LiveApi, ServedWorkspace, served_log, start_api, stop_api
-from training.config import TrainingConfig
+from tests.serving.conftest import LiveApi, api_in_process, served_log
+from tests.worlds import TrainedWorld
 from training.job import train_and_register
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("routing")]
 TOKEN = "routing-token"
 
 
 @pytest.fixture(scope="module")
-def bad_challenger(served: ServedWorkspace) -> int:
+def bad_challenger(served: TrainedWorld) -> int:
     """A challenger trained on shuffled labels (registered, alias ``challenger``)."""
-    outcome = train_and_register(served.settings, TrainingConfig(shuffle_labels=True), QUIET)
+    config = replace(served.config, shuffle_labels=True)
+    outcome = train_and_register(served.settings, served.registry, config, QUIET)
     return outcome.run.version
 
 
 @pytest.fixture(scope="module")
-def customers(served: ServedWorkspace) -> list[pd.Series]:
+def customers(served: TrainedWorld) -> list[pd.Series]:
     """One recent transaction for each of 300 distinct customers."""
-    frame = pd.read_parquet(served.outcome.dataset_path)
+    frame = served.training_set.frame
     latest = frame.sort_values("transaction_time").drop_duplicates("customer_id", keep="last")
     return [row for _, row in latest.head(300).iterrows()]
 
 
 @pytest.fixture
-def routing_api(served: ServedWorkspace, request: pytest.FixtureRequest) -> Iterator[LiveApi]:
-    env = {
-        "SKEWLESS_ADMIN_TOKEN": TOKEN,
-        "SKEWLESS_RELOAD_INTERVAL_S": "0",
-        "SKEWLESS_LOG_FLUSH_SECONDS": "0.2",
-    }
-    env.update(getattr(request, "param", {}))
-    api = start_api(served.settings, **env)
-    yield api
-    stop_api(api)
+def routing_api(served: TrainedWorld, request: pytest.FixtureRequest) -> Iterator[LiveApi]:
+    overrides = {"admin_token": TOKEN, "reload_interval_s": 0, "log_flush_seconds": 0.2}
+    overrides.update(getattr(request, "param", {}))
+    with api_in_process(served.settings, **overrides) as api:
+        yield api
 
 
 def champion_version(api: LiveApi) -> int:
@@ -59,7 +56,7 @@ def champion_version(api: LiveApi) -> int:
 
 
 def test_shadow_scores_every_request_in_the_background_and_logs_both(
-    routing_api: LiveApi, served: ServedWorkspace, bad_challenger: int, customers: list[pd.Series]
+    routing_api: LiveApi, served: TrainedWorld, bad_challenger: int, customers: list[pd.Series]
 ) -> None:
     status, deployment = call(routing_api, "PUT", "/admin/deployment", {"mode": "shadow"}, token=TOKEN)
     assert status == 200, deployment
@@ -77,6 +74,10 @@ def test_shadow_scores_every_request_in_the_background_and_logs_both(
         if len(mine) == 2 * len(ids) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
+    foreign = log[~log["request_id"].isin(ids)]  # the module's first requests: nothing else was sent
+    assert foreign.empty, (
+        foreign[["transaction_id", "customer_id", "transaction_time", "role"]].head().to_dict()
+    )
     by_role = {str(role): group for role, group in mine.groupby("role")}
     assert set(by_role) == {"champion", "shadow"}
     assert set(by_role["champion"]["request_id"]) == set(by_role["shadow"]["request_id"]) == set(ids)
@@ -86,10 +87,11 @@ def test_shadow_scores_every_request_in_the_background_and_logs_both(
     status, live = call(routing_api, "GET", "/deployment")
     assert live["challenger"]["answers"] >= 40 and live["champion"]["answers"] >= 40
     text = call(routing_api, "GET", "/metrics")[1]
-    assert 'skewless_routed_predictions_total{role="shadow"} 40.0' in text
+    routed = [line for line in text.splitlines() if line.startswith("skewless_routed")]
+    assert 'skewless_routed_predictions_total{role="shadow"} 40.0' in routed, routed
 
 
-@pytest.mark.parametrize("routing_api", [{"SKEWLESS_CANARY_MIN_REQUESTS": "1000000"}], indirect=True)
+@pytest.mark.parametrize("routing_api", [{"canary_min_requests": 1_000_000}], indirect=True)
 def test_canary_share_is_sticky_by_customer(
     routing_api: LiveApi, bad_challenger: int, customers: list[pd.Series]
 ) -> None:
@@ -115,11 +117,11 @@ def test_canary_share_is_sticky_by_customer(
 
 @pytest.mark.parametrize(
     "routing_api",
-    [{"SKEWLESS_CANARY_MIN_REQUESTS": "60", "SKEWLESS_CANARY_CHECK_INTERVAL_S": "0.2"}],
+    [{"canary_min_requests": 60, "canary_check_interval_s": 0.2}],
     indirect=True,
 )
 def test_a_departing_canary_is_rolled_back_automatically(
-    routing_api: LiveApi, served: ServedWorkspace, bad_challenger: int, customers: list[pd.Series]
+    routing_api: LiveApi, served: TrainedWorld, bad_challenger: int, customers: list[pd.Series]
 ) -> None:
     status, deployment = call(
         routing_api, "PUT", "/admin/deployment", {"mode": "canary", "canary_share": 0.5}, token=TOKEN
@@ -144,9 +146,7 @@ def test_a_departing_canary_is_rolled_back_automatically(
     ]
     assert events and events[-1]["challenger_version"] == bad_challenger and events[-1]["reasons"]
     # Recorded in the registry: no worker or restart puts this version back on canary.
-    client = configure_mlflow(served.settings)
-    tags = client.get_model_version(served.settings.model_name, str(bad_challenger)).tags
-    assert CANARY_ROLLBACK_TAG in tags
+    assert CANARY_ROLLBACK_TAG in served.registry.version_tags(bad_challenger)
     status, refused = call(routing_api, "PUT", "/admin/deployment", {"mode": "canary"}, token=TOKEN)
     assert status == 409 and "rolled back from canary" in refused["detail"]
 

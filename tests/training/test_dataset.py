@@ -7,21 +7,23 @@ import pandas as pd
 from feature_repo.operations import feature_service_schema, open_feature_store
 from tests.conftest import QUIET
 from tests.factories import TRAIN_END
-from tests.training.conftest import TrainedWorkspace
+from tests.worlds import TrainedWorld
 from training.dataset import build_training_set
 
 
-def test_features_come_from_the_feature_service(trained: TrainedWorkspace) -> None:
-    features, categorical = feature_service_schema(open_feature_store(trained.settings), "fraud_detection_v1")
-    ts = trained.training_set
+def test_features_come_from_the_feature_service(trained_world: TrainedWorld) -> None:
+    features, categorical = feature_service_schema(
+        open_feature_store(trained_world.settings), "fraud_detection_v1"
+    )
+    ts = trained_world.training_set
     assert ts.features == features and len(features) == 29
     assert set(categorical) == {"age_band", "merchant_category", "txn_channel"}
     assert set(features) <= set(ts.frame.columns)
 
 
-def test_no_feature_state_from_after_the_transaction(trained: TrainedWorkspace) -> None:
+def test_no_feature_state_from_after_the_transaction(trained_world: TrainedWorld) -> None:
     """A feature value written at or after a row's transaction never appears in that row."""
-    frame = trained.training_set.frame
+    frame = trained_world.training_set.frame
     known = frame["last_txn_time"].notna()
     assert known.mean() > 0.9
     assert (
@@ -29,7 +31,7 @@ def test_no_feature_state_from_after_the_transaction(trained: TrainedWorkspace) 
     ).all()
     # The exact check, done independently with pandas: every row carries the customer's
     # latest state strictly before its transaction (never the state its own transaction wrote).
-    activity = pd.read_parquet(trained.settings.layout.feature_table_dir("customer_activity"))
+    activity = pd.read_parquet(trained_world.settings.layout.feature_table_dir("customer_activity"))
     columns = ["txn_count_7d", "amount_mean_30d", "distinct_merchants_7d"]
     expected = pd.merge_asof(
         frame[["transaction_id", "customer_id", "transaction_time"]].sort_values("transaction_time"),
@@ -46,8 +48,8 @@ def test_no_feature_state_from_after_the_transaction(trained: TrainedWorkspace) 
     )
 
 
-def test_only_matured_labels_and_time_ordered_splits(trained: TrainedWorkspace) -> None:
-    frame = trained.training_set.frame
+def test_only_matured_labels_and_time_ordered_splits(trained_world: TrainedWorld) -> None:
+    frame = trained_world.training_set.frame
     cutoff = pd.Timestamp(TRAIN_END, tz="UTC")
     assert (frame["label_time"] <= cutoff).all()
     assert (frame["transaction_time"] < cutoff - pd.Timedelta(days=30)).all()
@@ -58,9 +60,9 @@ def test_only_matured_labels_and_time_ordered_splits(trained: TrainedWorkspace) 
     assert last_train < first_validation <= last_validation < first_holdout
 
 
-def test_same_inputs_same_hash(trained: TrainedWorkspace) -> None:
+def test_same_inputs_same_hash(trained_world: TrainedWorld) -> None:
     again = build_training_set(
-        open_feature_store(trained.settings), trained.settings.layout, trained.config, QUIET
+        open_feature_store(trained_world.settings), trained_world.settings.layout, trained_world.config, QUIET
     )
-    assert again.content_hash == trained.training_set.content_hash
+    assert again.content_hash == trained_world.training_set.content_hash
     assert again.path.is_file() and again.path.name.startswith(again.content_hash[:16])

@@ -8,23 +8,24 @@ from pathlib import Path
 
 import mlflow.lightgbm
 import pytest
+from mlflow import MlflowClient
 
-from skewless.tracking import METADATA_ARTIFACT, PROFILE_ARTIFACT, configure_mlflow
+from skewless.errors import ModelNotFoundError, PromotionRefusedError
+from skewless.registry import CHAMPION, METADATA_ARTIFACT, PROFILE_ARTIFACT, MlflowModelRegistry
 from tests.conftest import QUIET
-from tests.training.conftest import TrainedWorkspace
+from tests.worlds import TrainedWorld
 from training.config import GatePolicy
-from training.errors import ModelNotFoundError, PromotionRefused
 from training.job import evaluate_registered, train_and_register
-from training.registry import CHALLENGER, CHAMPION, promote, rollback
+from training.registry import promote
 
 pytestmark = pytest.mark.integration
 
 
-def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained: TrainedWorkspace) -> None:
-    client = configure_mlflow(trained.settings)
-    run = client.get_run(trained.outcome.run.run_id)
+def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained_world: TrainedWorld) -> None:
+    client = trained_world.registry.client
+    run = client.get_run(trained_world.outcome.run.run_id)
     params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
-    assert params["dataset_hash"] == trained.training_set.content_hash
+    assert params["dataset_hash"] == trained_world.training_set.content_hash
     assert params["seed"] == "42" and params["feature_service"] == "fraud_detection_v1"
     assert (
         int(params["rows_train"]) > 0
@@ -39,9 +40,11 @@ def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained: Tr
         "latency_single_p99_ms",
     } <= set(metrics)
     assert tags["git_commit"] and tags["feature_service"] == "fraud_detection_v1"
-    assert run.info.run_name.startswith(f"fraud_detection-{trained.training_set.content_hash[:8]}")
+    assert run.info.run_name.startswith(f"fraud_detection-{trained_world.training_set.content_hash[:8]}")
     inputs = run.inputs.dataset_inputs
-    assert [i.dataset.name for i in inputs] == [f"training-set-{trained.training_set.content_hash[:12]}"]
+    assert [i.dataset.name for i in inputs] == [
+        f"training-set-{trained_world.training_set.content_hash[:12]}"
+    ]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {
         METADATA_ARTIFACT,
@@ -54,61 +57,76 @@ def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained: Tr
     nested = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
     assert {"evaluation/evaluation.html", "evaluation/evaluation.json"} <= nested
     profile_path = Path(
-        client.download_artifacts(run.info.run_id, PROFILE_ARTIFACT, str(trained.settings.root_dir))
+        client.download_artifacts(run.info.run_id, PROFILE_ARTIFACT, str(trained_world.settings.root_dir))
     )
     profile = json.loads(profile_path.read_text())
-    assert set(profile["features"]) == set(trained.training_set.features)
+    assert set(profile["features"]) == set(trained_world.training_set.features)
     amount = profile["features"]["txn_amount"]
     assert amount["count"] == profile["rows"] and sum(amount["psi_shares"]) == pytest.approx(1.0)
     assert len(amount["grid"]) == len(amount["cdf"]) and amount["cdf"][-1] == 1.0
     assert set(amount["psi_edges"]) <= set(amount["grid"]) and len(amount["psi_edges"]) == 9
     assert profile["prediction"]["grid"]
 
-    version = client.get_model_version_by_alias("fraud_detection", CHALLENGER)
-    assert int(version.version) == trained.outcome.run.version and version.run_id == run.info.run_id
-    booster = mlflow.lightgbm.load_model(f"models:/fraud_detection@{CHALLENGER}")
-    assert booster.feature_name() == trained.training_set.features
-    model_info = mlflow.models.get_model_info(f"models:/fraud_detection/{version.version}")
-    assert model_info.signature.inputs.input_names() == trained.training_set.features
+    version = client.get_model_version_by_alias("fraud_detection", CHAMPION)
+    assert int(version.version) == trained_world.outcome.run.version and version.run_id == run.info.run_id
+    with trained_world.registry.fluent():  # MLflow's own loaders, as a user would call them
+        booster = mlflow.lightgbm.load_model(f"models:/fraud_detection@{CHAMPION}")
+        model_info = mlflow.models.get_model_info(f"models:/fraud_detection/{version.version}")
+    assert booster.feature_name() == trained_world.training_set.features
+    assert model_info.signature.inputs.input_names() == trained_world.training_set.features
+    # The registry client reads the same model and its typed metadata.
+    loaded = trained_world.registry.load(CHAMPION)
+    assert loaded.booster.feature_name() == booster.feature_name()
+    assert loaded.metadata.training_data.content_hash == trained_world.training_set.content_hash
+    assert loaded.metadata.holdout_auc == pytest.approx(trained_world.outcome.evaluation.roc_auc)
 
 
-def test_evaluate_writes_a_report_for_a_registered_version(trained: TrainedWorkspace) -> None:
-    evaluation, html_path = evaluate_registered(trained.settings, trained.config, CHALLENGER, QUIET)
-    assert evaluation.roc_auc == pytest.approx(trained.outcome.evaluation.roc_auc)
+def test_evaluate_writes_a_report_for_a_registered_version(trained_world: TrainedWorld) -> None:
+    world = trained_world
+    evaluation, html_path = evaluate_registered(world.settings, world.registry, world.config, CHAMPION, QUIET)
+    assert evaluation.roc_auc == pytest.approx(trained_world.outcome.evaluation.roc_auc)
     page = html_path.read_text()
     assert page.count("data:image/png;base64,") == 4 and "oracle" in page
 
 
-def test_gate_accepts_better_refuses_worse_and_rollback_restores(trained: TrainedWorkspace) -> None:
-    settings = trained.settings
+@pytest.mark.slow
+def test_gate_accepts_better_refuses_worse_and_rollback_restores(trained_world: TrainedWorld) -> None:
+    settings = trained_world.settings
     # The test world's holdout has about 30 frauds, so business cost moves by a few
     # percent between decent models; the gate here tolerates 10% so that it judges AUC.
-    config = replace(trained.config, model_name="fraud_gate", gate=GatePolicy(cost_tolerance=0.10))
-    client = configure_mlflow(settings)
+    # Another registered model in the same store: the shared world's own model is untouched.
+    registry = MlflowModelRegistry.from_settings(settings, "fraud_gate")
+    config = replace(trained_world.config, gate=GatePolicy(cost_tolerance=0.10))
+    # A second client on the same store, as a person's `mlflow ui` would read it.
+    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
 
-    weak = train_and_register(settings, replace(config, max_rounds=3, early_stopping_rounds=3), QUIET)
-    first = promote(settings, config, QUIET)
+    weak = train_and_register(
+        settings, registry, replace(config, max_rounds=3, early_stopping_rounds=3), QUIET
+    )
+    first = promote(registry, config, QUIET)
     assert first.passed and first.champion_version is None
     assert int(client.get_model_version_by_alias("fraud_gate", CHAMPION).version) == weak.run.version
 
-    bad = train_and_register(settings, replace(config, shuffle_labels=True), QUIET)
-    refused = promote(settings, config, QUIET)
+    bad = train_and_register(settings, registry, replace(config, shuffle_labels=True), QUIET)
+    refused = promote(registry, config, QUIET)
     assert not refused.passed and refused.candidate_version == bad.run.version
     assert any("AUC" in reason for reason in refused.reasons)
     assert int(client.get_model_version_by_alias("fraud_gate", CHAMPION).version) == weak.run.version
 
-    good = train_and_register(settings, config, QUIET)
-    accepted = promote(settings, config, QUIET)
+    good = train_and_register(settings, registry, config, QUIET)
+    accepted = promote(registry, config, QUIET)
     assert accepted.passed, accepted.reasons
     assert accepted.candidate["roc_auc"] > accepted.champion["roc_auc"]
     assert int(client.get_model_version_by_alias("fraud_gate", CHAMPION).version) == good.run.version
 
-    assert rollback(settings, config) == (good.run.version, weak.run.version)
+    assert registry.roll_back_champion() == (good.run.version, weak.run.version)
     assert int(client.get_model_version_by_alias("fraud_gate", CHAMPION).version) == weak.run.version
-    with pytest.raises(PromotionRefused, match="nothing to roll back to"):
-        rollback(settings, config)
+    with pytest.raises(PromotionRefusedError, match="nothing to roll back to"):
+        registry.roll_back_champion()
+    assert trained_world.registry.alias_version(CHAMPION) == trained_world.outcome.run.version
 
 
-def test_promoting_without_any_model_names_the_problem(trained: TrainedWorkspace) -> None:
+def test_promoting_without_any_model_names_the_problem(trained_world: TrainedWorld) -> None:
+    never = MlflowModelRegistry.from_settings(trained_world.settings, "never_trained")
     with pytest.raises(ModelNotFoundError, match="no version with alias 'challenger'"):
-        promote(trained.settings, replace(trained.config, model_name="never_trained"), QUIET)
+        promote(never, trained_world.config, QUIET)

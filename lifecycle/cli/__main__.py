@@ -1,0 +1,5 @@
+"""``python -m lifecycle.cli`` is ``skewless``."""
+
+from lifecycle.cli import main
+
+main()
