@@ -16,6 +16,7 @@ from lifecycle.local_stack import DEFAULT_POSTGRES, local_production_stack
 from simulation import simulate
 from skewless.settings import Settings
 from tests.factories import make_workspace, tiny_config
+from tests.scheduling import SharedWorldScheduling, longest_first
 from tests.servers import RedisServer, postgres_database, redis_for_tests
 from tests.worlds import (
     QUIET,
@@ -124,3 +125,13 @@ def production_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produ
             for process in world.restarted:
                 process.terminate()
                 process.wait(timeout=10)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest units of work first (see tests/scheduling.py)."""
+    longest_first(items)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> SharedWorldScheduling:
+    """Workers take whole modules, and the modules sharing a world together (tests/scheduling.py)."""
+    return SharedWorldScheduling(config, log)

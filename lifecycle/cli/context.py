@@ -45,7 +45,10 @@ class Invocation:
         try:
             return Settings(**self.overrides)
         except ValidationError as e:
-            problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}"
+                for err in e.errors()
+            )
             raise ConfigurationError(f"invalid settings: {problems}") from e
 
     @cached_property

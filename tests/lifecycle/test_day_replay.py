@@ -17,7 +17,7 @@ from serving.runner import serve_in_background
 from tests.conftest import QUIET
 from tests.worlds import TrainedWorld
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("replay")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 FIRST = datetime(2026, 3, 10, tzinfo=UTC)  # after the champion's data; the world runs to 1 April
 DAYS = [(date(2026, 3, 10), False), (date(2026, 3, 11), True), (date(2026, 3, 12), True)]  # (day, push)

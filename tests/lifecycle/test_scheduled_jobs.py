@@ -22,7 +22,7 @@ from skewless.registry import CHALLENGER, Deployment
 from tests.cli import run_cli, run_cli_process
 from tests.worlds import RETRAIN_AT, ScenarioWorld
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("scenarios")]
+pytestmark = pytest.mark.integration
 
 World = Callable[[str], ScenarioWorld]
 

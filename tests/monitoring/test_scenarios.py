@@ -27,7 +27,7 @@ from tests.worlds import (
     ScenarioWorld,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("scenarios")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 World = Callable[[str], ScenarioWorld]
 DAY = timedelta(days=1)

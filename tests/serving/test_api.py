@@ -17,7 +17,7 @@ from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, served_log, start_api, stop_api
 from tests.worlds import TrainedWorld
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("api")]
+pytestmark = pytest.mark.integration
 
 
 def test_predict_answers_with_score_decision_and_model(api: LiveApi, served: TrainedWorld) -> None:

@@ -17,7 +17,7 @@ from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, api_in_process
 from tests.worlds import TrainedWorld
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("monitoring-served")]
+pytestmark = pytest.mark.integration
 
 
 def skewless(settings_root: str, *args: str, **env: str) -> CliResult:

@@ -28,7 +28,7 @@ from skewless.settings import Settings
 from tests.serving.conftest import LiveApi, api_in_process
 from tests.worlds import TrainedWorld
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("fuzz")]
+pytestmark = pytest.mark.integration
 TOKEN = "fuzz-token"
 EXAMPLES = 40  # per operation and mode; derandomized, so a run is repeatable
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, negative_data_rejection]

@@ -15,7 +15,7 @@ from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, start_api, stop_api
 from tests.worlds import ProductionWorld
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("production")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _environment(world: ProductionWorld, **extra: str) -> dict[str, str]:

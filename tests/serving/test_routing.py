@@ -23,7 +23,7 @@ from tests.serving.conftest import LiveApi, api_in_process, served_log
 from tests.worlds import TrainedWorld
 from training.job import train_and_register
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("routing")]
+pytestmark = pytest.mark.integration
 TOKEN = "routing-token"
 
 

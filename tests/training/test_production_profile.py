@@ -16,7 +16,7 @@ from tests.worlds import ProductionWorld
 from training.config import TrainingConfig
 from training.job import evaluate_registered
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("production")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_train_evaluate_promote_rollback_on_the_tracking_server(production_world: ProductionWorld) -> None:
