@@ -139,7 +139,7 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout_s: 
 
 
 @contextmanager
-def mlflow_command(arguments: list[str], timeout_s: float = 90.0) -> Iterator[str]:
+def mlflow_command(arguments: list[str], timeout_s: float = 180.0) -> Iterator[str]:
     """``mlflow <arguments>`` (``server`` or ``ui``) on a free loopback port; yields its URL."""
     port = free_port()
     mlflow_cli = str(Path(sys.executable).with_name("mlflow"))

@@ -24,10 +24,12 @@ stamp="$VENV/.installed-$(cat requirements.lock pyproject.toml | "$VENV/bin/pyth
 if [ ! -f "$stamp" ]; then
   echo "▶ installing pinned dependencies from requirements.lock (first run: a minute or two)" >&2
   # The lock pins every package, so pip need not resolve anything (--no-deps); `pip check`
-  # then fails loudly if the lock ever misses one. Modules are compiled when first imported.
+  # then fails loudly if the lock ever misses one. Bytecode is compiled on every core at once.
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-compile \
     -r requirements.lock
   "$VENV/bin/python" -m pip check >&2
+  packages="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  "$VENV/bin/python" -m compileall -q -j 0 "$packages" >/dev/null || echo "note: some files did not compile" >&2
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
   rm -f "$VENV"/.installed-*
   touch "$stamp"
