@@ -7,13 +7,14 @@ decision made by hand (``lifecycle.retraining.retrain_now``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from lifecycle.retraining import act_on
 from monitoring.config import MonitoringConfig
 from monitoring.job import ReportOutcome, run_report
 from monitoring.policy import Decision, decide
+from monitoring.report import write_report
 from skewless.progress import Progress
 from skewless.registry import MlflowModelRegistry
 from skewless.settings import Settings
@@ -62,4 +63,7 @@ def run_check(
     )  # fmt: skip
     decision = decide(report.report, report.reference, config.policy, window.as_of)
     done = act_on(settings, registry, decision, config.policy, window.as_of, progress, training)
-    return CheckOutcome(report, done)
+    # The report states the decision taken on it, and the evidence it rested on.
+    decided = replace(report.report, decision=done.to_dict())
+    write_report(decided, report.json_path.parent)
+    return CheckOutcome(replace(report, report=decided), done)

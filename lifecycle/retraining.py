@@ -2,9 +2,10 @@
 
 Monitoring decides (``monitoring.policy``); this module, above both packages, carries
 the decision out through training's public jobs and the registry: a new version is
-trained on the latest ``retrain_window_days`` of matured data (it must pass training's
-data validation), judged by the promotion gate against the champion on the same
-holdout without being promoted, and, if it passes, left as ``challenger`` with the
+trained on the latest ``retrain_window_days`` with the labels known now (it must pass
+training's data validation), judged by the promotion gate against the champion on the
+newest labelled days (the candidate's holdout) without being promoted, the two
+figures written on the version as tags, and, if it passes, left as ``challenger`` with the
 deployment set to shadow so the API scores it beside the champion. A candidate the
 gate refuses loses the ``challenger`` alias. Every decision, carried out or not, is
 appended to the decision record with what came of it (:func:`act_on`).
@@ -31,7 +32,7 @@ from skewless.registry import CHALLENGER, CHAMPION, Deployment, MlflowModelRegis
 from skewless.settings import Settings
 from training.config import TrainingConfig
 from training.job import train_and_register
-from training.registry import judge_candidate
+from training.registry import judge_candidate, record_gate
 
 __all__ = ["act_on", "carry_out", "retrain_now"]
 
@@ -59,17 +60,24 @@ def carry_out(
         why = f"challenger v{waiting} is already waiting: promote it or roll it back before retraining again"
         return replace(decision, outcome={"retrained": False, "why": why, "challenger": waiting})
     cutoff = min(as_of.astimezone(UTC), _data_end(settings))
-    config = replace(training or TrainingConfig(), cutoff=cutoff, train_days=rules.retrain_window_days)
+    config = replace(
+        training or TrainingConfig(),
+        cutoff=cutoff,
+        train_days=rules.retrain_window_days,
+        labels=rules.retrain_labels,
+    )
     outcome: dict[str, Any] = {
         "retrained": True,
         "cutoff": cutoff.isoformat(),
         "train_days": rules.retrain_window_days,
+        "labels": rules.retrain_labels,
     }
     try:
         trained = train_and_register(settings, registry, config, progress)
     except SkewlessError as e:  # validation failed, or too little data: recorded, not raised
         return replace(decision, outcome=outcome | {"retrained": False, "error": str(e)})
     gate = judge_candidate(registry, config, progress, trained.run.version)
+    record_gate(registry, gate)
     outcome |= {
         "candidate_version": trained.run.version,
         "holdout_auc": trained.evaluation.roc_auc,

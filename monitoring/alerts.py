@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from monitoring.policy import evidence_windows, newest_signals
 from monitoring.report import MonitoringReport
 
 __all__ = ["build_alerts", "send_alerts"]
@@ -23,7 +24,14 @@ WEBHOOK_TIMEOUT_S = 5.0
 
 
 def build_alerts(report: MonitoringReport, report_path: str) -> list[dict[str, Any]]:
-    """The alerts a report raises: drift per flagged feature, score drift, performance drop, skew."""
+    """The alerts a report raises: drift per flagged feature, score drift, performance drop, skew.
+
+    Judged on the evidence the policy acts on (``monitoring.policy.evidence_windows``: the
+    newest window that could be judged), so the alerts, the report's table and the
+    decision tell the same story.
+    """
+    drift, performance = evidence_windows(report)
+    dropped = [s for s in newest_signals(report) if s.status == "drop"]
     base = {
         "model_name": report.model_name,
         "model_version": report.model_version,
@@ -32,27 +40,30 @@ def build_alerts(report: MonitoringReport, report_path: str) -> list[dict[str, A
         "window_end": report.end,
     }
     alerts = []
-    if report.drift.verdict == "drift":
+    if drift.verdict == "drift":
         alerts.append(
             base
             | {
                 "alert": "dataset_drift",
                 "severity": "warning",
-                "features": {f.name: f.status for f in report.drift.features if f.flagged},
-                "reasons": {f.name: "; ".join(f.reasons) for f in report.drift.features if f.flagged},
+                "window": [drift.start, drift.end],
+                "features": {f.name: f.status for f in drift.features if f.flagged},
+                "reasons": {f.name: "; ".join(f.reasons) for f in drift.features if f.flagged},
             }
         )
-    score = report.drift.score
+    score = drift.score
     if score is not None and score.flagged:
         alerts.append(base | {"alert": "prediction_drift", "severity": "warning", "reasons": score.reasons})
-    if report.performance.status == "drop":
+    if performance.status == "drop" or dropped:
         alerts.append(
             base
             | {
                 "alert": "performance_drop",
                 "severity": "critical",
-                "reasons": report.performance.reasons,
-                "auc": report.performance.auc,
+                "reasons": [s.reason for s in dropped]
+                + (performance.reasons if performance.status == "drop" else []),
+                "auc": performance.auc,
+                "signals": {s.name: s.value for s in dropped},
             }
         )
     if report.skew is not None and report.skew.status == "skew":

@@ -11,6 +11,7 @@ from monitoring.alerts import build_alerts, send_alerts
 from monitoring.config import MonitoringConfig
 from monitoring.drift import judge_window
 from monitoring.gauges import write_gauges
+from monitoring.label_signals import measure_signals
 from monitoring.performance import measure_performance_range
 from monitoring.reference import CategoricalReference, ModelReference, load_model_reference
 from monitoring.report import MonitoringReport, write_report
@@ -80,6 +81,10 @@ def build_report(
         performance, performance_windows = measure_performance_range(
             folder, layout.labels, reference, start, end, as_of, config.performance, every, clock=config.clock
         )
+    with progress.step("early signals from the label feed (investigations, chargebacks)"):
+        signals, signal_windows = measure_signals(
+            folder, layout.label_files, reference, start, end, as_of, config.signals, every, config.clock
+        )
     skew_report: SkewReport | None = None
     if run_skew and total.rows:
         with progress.step(
@@ -113,6 +118,8 @@ def build_report(
         performance_windows=performance_windows,
         skew=skew_report,
         config=config.to_dict(),
+        signals=signals,
+        signal_windows=signal_windows,
     )
     return report, reference
 

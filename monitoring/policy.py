@@ -1,10 +1,14 @@
 """The retraining policy: what to do about a report, decided from its evidence.
 
-- performance dropped past the rule → ``retrain`` (on the latest window, gated,
-  then shadow as challenger);
+- performance dropped → ``retrain`` (on the newest data with the labels known now,
+  gated, then shadow as challenger). A drop is an early signal's significant fall
+  (alert precision, recall on known frauds or the matched-age AUC, each on the newest
+  window it can be judged on: ``monitoring.label_signals``) or the matured-label AUC's;
 - drift (or skew) seen but performance holds or is not yet known → ``review``:
   alert and record, do not retrain;
-- the champion's data is older than the schedule allows → ``retrain_scheduled``;
+- the champion's data is older than the schedule allows → ``retrain_scheduled``,
+  except while drift is open for review: the schedule waits, since retraining on
+  drifted data nobody has looked at would hide the question;
 - otherwise ``none``.
 
 Deciding is pure; acting (training, the gate, the deployment tag) lives in
@@ -22,12 +26,13 @@ from typing import Any, Literal
 
 from monitoring.config import PolicyRules
 from monitoring.drift import WindowDrift
+from monitoring.label_signals import Signal
 from monitoring.performance import WindowPerformance
 from monitoring.reference import ModelReference
 from monitoring.report import MonitoringReport
 from skewless.atomic import append_line
 
-__all__ = ["Action", "Decision", "decide", "evidence_windows", "record_decision"]
+__all__ = ["Action", "Decision", "decide", "evidence_windows", "newest_signals", "record_decision"]
 
 Action = Literal["none", "review", "retrain", "retrain_scheduled"]
 
@@ -70,11 +75,27 @@ def evidence_windows(report: MonitoringReport) -> tuple[WindowDrift, WindowPerfo
     return drift, performance
 
 
+def _signal_evidence(signal: Signal) -> dict[str, Any]:
+    keys = ("value", "low", "high", "count", "reference", "status")
+    return {key: getattr(signal, key) for key in keys}
+
+
+def newest_signals(report: MonitoringReport) -> list[Signal]:
+    """Each early signal on the newest window it could be judged on (labels arrive late)."""
+    newest: list[Signal] = []
+    for index in range(3):
+        judged = [w.all[index] for w in report.signal_windows if w.all[index].status != "insufficient"]
+        if judged:
+            newest.append(judged[-1])
+    return newest
+
+
 def decide(
     report: MonitoringReport, reference: ModelReference, rules: PolicyRules, as_of: datetime
 ) -> Decision:
     """What the policy does about ``report`` (nothing is changed here)."""
     drift, performance = evidence_windows(report)
+    signals = newest_signals(report)
     age = _age_days(reference, as_of)
     evidence = {
         "report_window": [report.start, report.end],
@@ -90,17 +111,26 @@ def decide(
         "labelled_frauds": performance.positives,
         "skew": report.skew.status if report.skew else None,
         "model_data_age_days": age,
+        "signals": {s.name: _signal_evidence(s) for s in signals},
     }
     reasons: list[str] = []
     action: Action = "none"
-    if performance.status == "drop":
+    dropped = [s for s in signals if s.status == "drop"]
+    schedule = rules.known_label_refresh_days if reference.labels == "known" else rules.max_model_age_days
+    due = (
+        f"the champion learned from labels known on {reference.cutoff:%Y-%m-%d}; {age:.0f} days of labels "
+        f"have arrived since (refreshed every {schedule} days)"
+        if reference.labels == "known"
+        else f"the champion's data is {age:.0f} days old, past the {schedule}-day schedule"
+    )
+    if dropped or performance.status == "drop":
         action = "retrain"
-        reasons += performance.reasons
-    elif age > rules.max_model_age_days:
+        reasons += [s.reason for s in dropped] + (performance.reasons if performance.status == "drop" else [])
+    elif age >= schedule and drift.verdict == "drift":
+        reasons.append(f"{due}, but the scheduled retraining waits while drift is open for review")
+    elif age >= schedule:
         action = "retrain_scheduled"
-        reasons.append(
-            f"the champion's data is {age:.0f} days old, past the {rules.max_model_age_days}-day schedule"
-        )
+        reasons.append(due)
     if action == "none" and (drift.verdict == "drift" or (report.skew and report.skew.status == "skew")):
         action = "review"
         if drift.verdict == "drift":
@@ -112,8 +142,12 @@ def decide(
             reasons.append(
                 f"training-serving skew in {', '.join(report.skew.skewed)}: fix the pipeline, not the model"
             )
-    if action == "none":
-        reasons.append(f"no drift ({drift.verdict}), performance {performance.status}")
+    if action == "none" and not reasons:
+        judged = ", ".join(f"{s.name} {s.value:.3f}" for s in signals if s.value is not None)
+        reasons.append(
+            f"no drift ({drift.verdict}), performance {performance.status}"
+            + (f"; early signals ok ({judged})" if judged else "")
+        )
     return Decision(
         action=action,
         reasons=reasons,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from skewless.errors import ModelNotFoundError, ReferenceProfileError
+from skewless.labels import LABEL_AGE_DAYS
 from skewless.registry import PROFILE_ARTIFACT, ModelRegistry
 
 __all__ = [
@@ -76,6 +77,10 @@ class ModelReference:
     holdout_auc: float | None
     cutoff: datetime  # the training data's cut-off, which the model's age counts from
     feature_service: str
+    holdout_precision: float | None = None  # of the alerts at the threshold
+    holdout_recall: float | None = None
+    holdout_auc_at_age: float | None = None  # with the labels known LABEL_AGE_DAYS after
+    labels: str = "matured"  # what its training labels were: final ("matured") or known early ("known")
 
 
 def _numeric(data: dict[str, Any]) -> NumericReference:
@@ -148,4 +153,8 @@ def load_model_reference(registry: ModelRegistry, ref: str | int) -> ModelRefere
         holdout_auc=metadata.holdout_auc,
         cutoff=metadata.training_data.cutoff,
         feature_service=metadata.feature_service,
+        holdout_precision=metadata.evaluation.get("holdout_precision"),
+        holdout_recall=metadata.evaluation.get("holdout_recall"),
+        holdout_auc_at_age=metadata.evaluation.get(f"holdout_auc_at_{LABEL_AGE_DAYS}d"),
+        labels=metadata.training_data.labels,
     )

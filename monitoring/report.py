@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.drift import FeatureDrift, WindowDrift
+from monitoring.label_signals import LabelSignals, Signal
 from monitoring.performance import WindowPerformance
 from monitoring.plots import feature_plot, trend_plot
 from monitoring.skew import SkewReport
@@ -39,6 +40,9 @@ class MonitoringReport:
     skew: SkewReport | None
     config: dict[str, Any]
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    signals: LabelSignals | None = None  # early signals of the whole range (label_signals)
+    signal_windows: list[LabelSignals] = field(default_factory=list)
+    decision: dict[str, Any] | None = None  # the policy's decision on this report, once made
 
     @property
     def verdict(self) -> str:
@@ -59,6 +63,9 @@ class MonitoringReport:
             "performance": self.performance.to_dict(),
             "performance_windows": [p.to_dict() for p in self.performance_windows],
             "skew": self.skew.to_dict() if self.skew else None,
+            "signals": self.signals.to_dict() if self.signals else None,
+            "signal_windows": [w.to_dict() for w in self.signal_windows],
+            "decision": self.decision,
             "alerts": self.alerts,
             "config": self.config,
         }
@@ -120,6 +127,55 @@ def _feature_row(feature: FeatureDrift) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
+def _outcome_text(outcome: dict[str, Any]) -> str:
+    """What carrying a decision out did, in a sentence."""
+    if outcome.get("candidate_version") is None:
+        return str(outcome.get("why") or outcome.get("error") or json.dumps(outcome, default=str))
+    candidate, champion = outcome.get("candidate") or {}, outcome.get("champion") or {}
+    figures = f"AUC {candidate.get('roc_auc', float('nan')):.3f}"
+    if "roc_auc" in champion:
+        figures += f" against the champion's {champion['roc_auc']:.3f} on the same rows"
+    verdict = (
+        "passed" if outcome.get("gate_passed") else "refused: " + "; ".join(outcome.get("gate_reasons", []))
+    )
+    trained = (
+        f"v{outcome['candidate_version']} trained on {outcome.get('train_days')} days to "
+        f"{str(outcome.get('cutoff', ''))[:10]} ({outcome.get('labels', 'matured')} labels)"
+    )
+    deployment = f"; deployment: {outcome['deployment']}" if outcome.get("deployment") else ""
+    return f"{trained}: {figures}; gate {verdict}{deployment}"
+
+
+def _signal_cell(signal: Signal) -> str:
+    if signal.value is None:
+        return f"<td>- <small>({signal.count} {html.escape(signal.basis)})</small></td>"
+    interval = (
+        f"{signal.low:.3f}-{signal.high:.3f}" if signal.low is not None and signal.high is not None else ""
+    )
+    reference = "" if signal.reference is None else f" · holdout {signal.reference:.3f}"
+    return (
+        f"<td>{_badge(signal.status)} {signal.value:.3f} <small>(95% {interval}; {signal.count} "
+        f"{html.escape(signal.basis)}{reference})</small></td>"
+    )
+
+
+def _signals_table(report: MonitoringReport) -> str:
+    """The early signals per window: what the labels known at ``as_of`` say."""
+    if not report.signal_windows:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(w.start[:10])} – {html.escape(w.end[:10])}</td><td>{w.answers:,}</td>"
+        + "".join(_signal_cell(s) for s in w.all)
+        + "</tr>"
+        for w in report.signal_windows
+    )
+    return (
+        "<h3>Early signals (labels known at the report's as-of)</h3><table><tr><th>window</th><th>answers</th>"
+        "<th>alert precision</th><th>recall on known frauds</th><th>AUC at matched label age</th></tr>"
+        f"{rows}</table>"
+    )
+
+
 def _summary(report: MonitoringReport) -> str:
     drift, performance = report.drift, report.performance
     if drift.verdict == "drift":
@@ -157,7 +213,18 @@ def _summary(report: MonitoringReport) -> str:
             else "every feature matched offline retrieval"
         )
     )
-    return f"""<div class="summary">
+    if score is not None:
+        headline += f"; prediction (score) drift: {score.status}"
+    decided = ""
+    if report.decision:
+        reasons = "".join(f"<li>{html.escape(str(r))}</li>" for r in report.decision.get("reasons", []))
+        outcome = report.decision.get("outcome") or {}
+        done = f"<p>What came of it: {html.escape(_outcome_text(outcome))}</p>" if outcome else ""
+        decided = (
+            f'<div class="decision"><h2>Decision: {html.escape(str(report.decision["action"]))}</h2>'
+            f"<ul>{reasons}</ul>{done}</div>"
+        )
+    return f"""{decided}<div class="summary">
 <h2>{_badge(drift.verdict)} {html.escape(headline)}</h2>
 <p>{report.model_name} v{report.model_version} · served rows {drift.rows:,} from {report.start} to {report.end}
 · {drift.tests} tests at α = {drift.alpha_per_test:.2g} each (family-wise 5%). {score_line}</p>
@@ -168,6 +235,7 @@ recall {_percent(performance.recall)}, cost per 1,000 labelled {_number(performa
 label coverage {_percent(performance.coverage)} ({performance.labelled:,} of {performance.predictions:,}).
 {html.escape(" ".join(performance.reasons))}</p>
 <p>AUC trend by window: {html.escape(trend)}.</p>
+{_signals_table(report)}
 <p>{skew_line}</p></div>"""
 
 

@@ -55,7 +55,7 @@ LAWS: dict[str, FraudLaw] = {
     ),
     # Concept drift: small contactless "card testing" bursts in daytime.
     "card_testing": FraudLaw(
-        intercept=-7.0,
+        intercept=-6.0,
         burst=1.6,
         amount=-0.8,
         foreign=0.2,

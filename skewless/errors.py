@@ -9,7 +9,8 @@ Each exit code means one kind of problem (the README lists them)::
     ├── InputError                   2  422   a bad argument, option or request value
     │   ├── InvalidDateRangeError    2  422   a date range empty, reversed or outside the data
     │   ├── UnknownScenarioError     2  422   not one of the shipped drift scenarios
-    │   └── BatchTooLargeError       2  413   a batch over max_batch_size
+    │   ├── BatchTooLargeError       2  413   a batch over max_batch_size
+    │   └── LabelFeedError           2  422   labels refused: unknown transaction, too early, duplicate
     ├── ConfigurationError           3  500   invalid settings or feature_store yaml
     ├── DataNotFoundError            4  404   a step's input is missing: run the step before
     ├── FeatureRepoError             5  500   feast apply failed, or a feature service is not registered
@@ -40,6 +41,7 @@ __all__ = [
     "InputError",
     "InvalidDateRangeError",
     "JobLockedError",
+    "LabelFeedError",
     "ModelNotFoundError",
     "OnlineStoreError",
     "PromotionRefusedError",
@@ -84,6 +86,10 @@ class BatchTooLargeError(InputError):
     """Raised when a batch holds more transactions than ``max_batch_size``."""
 
     http_status = 413
+
+
+class LabelFeedError(InputError):
+    """Raised when a batch of labels is refused; names every problem found in it."""
 
 
 class ConfigurationError(SkewlessError):

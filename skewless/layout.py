@@ -9,6 +9,7 @@ the only place the folder structure is written down::
       features/       one folder per feature table, one parquet file per day
       training_sets/  point-in-time training sets, named by content hash
       reports/        evaluation reports (JSON + HTML)
+      labels/         the label feed beside raw/labels.parquet: analysts' reviews, ingested exports
       served/         the API's served-feature log, partitioned by date
       deployments/    events.jsonl: deployment changes and automatic canary rollbacks
       monitoring/     reports/<model>-v<N>-<range>/ (JSON + HTML), metrics.prom, decisions.jsonl
@@ -79,6 +80,18 @@ class DataLayout:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def label_feed_dir(self) -> Path:
+        """Labels beyond the simulator's (``skewless.labels``): one parquet part per batch."""
+        return self.root / "labels"
+
+    @property
+    def label_files(self) -> list[Path]:
+        """Every label file: ``raw/labels.parquet`` and the feed's parts."""
+        from skewless.labels import label_files
+
+        return label_files(self.labels, self.label_feed_dir)
 
     @property
     def served_log_dir(self) -> Path:

@@ -27,8 +27,9 @@ SHARED_WORLDS = {
 }
 # Units by how long they take (seconds on two cores, measured), longest first; the rest follow.
 LONGEST_FIRST = (
-    "tests/lifecycle/test_loop.py",  # the main job with the README's defaults
-    "tests/lifecycle/test_cli.py",  # four weeks of the covariate story, then a rerun
+    "tests/lifecycle/test_loop.py",  # the main job with the README's defaults (about 4.5 minutes)
+    "tests/lifecycle/test_loop_none.py",  # four weeks of the none world
+    "tests/lifecycle/test_cli.py",  # two weeks of the covariate story, then a rerun
     "the production world",
     "tests/lifecycle/test_production_loop.py",
     "the scenario worlds",

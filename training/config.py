@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from skewless.contract import FEATURE_SERVICE_V1
 
@@ -17,8 +17,10 @@ class GatePolicy:
 
     Defaults: AUC may not fall by more than 0.005 (about half the standard error at
     the default holdout size); business cost may not rise; no slice's AUC may fall
-    by more than 0.05; single-row p99 scoring time (CPU) within 5 ms (the serving
-    budget). With no champion, the candidate must reach ``min_auc``.
+    by more than 0.05 and by more than its 95% error (a slice of a small holdout holds
+    a few frauds, whose noise alone moves its AUC by more than 0.05); single-row p99
+    scoring time (CPU) within 5 ms (the serving budget). With no champion, the
+    candidate must reach ``min_auc``.
     """
 
     auc_margin: float = 0.005
@@ -88,6 +90,10 @@ class TrainingConfig:
     validation_days: int = 5
     holdout_days: int = 5
     train_days: int | None = None  # days of training rows before validation; None: all since warm-up
+    labels: Literal["matured", "known"] = "matured"
+    min_label_age_days: float = 1.0  # labels="known": the youngest rows used
+    max_fraud_weight: float = 8.0  # labels="known": cap of a young fraud's weight 1 / F(age)
+    min_holdout_frauds: int = 30  # labels="known": the holdout reaches back until it holds this many
     seed: int = 42
     num_threads: int = 2
     learning_rate: float = 0.05

@@ -10,10 +10,12 @@ registry, never from a list written here.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,6 +25,7 @@ from feature_repo.operations import ONE_MICROSECOND, feature_service_schema, his
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import DataNotFoundError, InvalidDateRangeError
+from skewless.labels import CHARGEBACK_WINDOW_DAYS, LabelSource
 from skewless.layout import DataLayout
 from skewless.progress import Progress
 from skewless.raw_data import RawDataManifest, read_manifest
@@ -71,8 +74,108 @@ def _cutoff(manifest: RawDataManifest, config: TrainingConfig) -> datetime:
     return cutoff
 
 
+def known_labels(layout: DataLayout, cutoff: datetime) -> pd.DataFrame:
+    """Each transaction's label as known at ``cutoff``, from every source (``skewless.labels``).
+
+    A fraud label from any source wins over a legitimate one; among equals the first known.
+    Transactions with no label known yet are absent.
+    """
+    files = layout.label_files
+    frames = [pd.read_parquet(path, columns=None) for path in files]
+    labels = pd.concat(
+        [f.reindex(columns=["transaction_id", LABEL, "label_time", "source"]) for f in frames],
+        ignore_index=True,
+    )
+    labels["source"] = labels["source"].fillna(
+        pd.Series(np.where(labels[LABEL] == 1, LabelSource.CHARGEBACK.value, LabelSource.MATURED.value))
+    )
+    labels = labels[labels["label_time"] <= pd.Timestamp(cutoff)]
+    labels = labels.sort_values(["transaction_id", LABEL, "label_time"], ascending=[True, False, True])
+    return labels.drop_duplicates("transaction_id").reset_index(drop=True)
+
+
+def chargeback_delay_share(
+    rows: pd.DataFrame, cutoff: pd.Timestamp
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """F(a): the share of frauds whose chargeback arrived within ``a`` days, measured on the frauds
+    whose chargeback window closed before ``cutoff`` (None with fewer than 30 of them)."""
+    closed = rows[
+        (rows[LABEL] == 1)
+        & (rows["source"] == LabelSource.CHARGEBACK.value)
+        & (rows["transaction_time"] <= cutoff - pd.Timedelta(days=CHARGEBACK_WINDOW_DAYS))
+    ]
+    if len(closed) < 30:
+        return None
+    delays = np.sort(
+        ((closed["label_time"] - closed["transaction_time"]).dt.total_seconds() / 86_400).to_numpy()
+    )
+
+    def share(age_days: np.ndarray) -> np.ndarray:
+        found: np.ndarray = np.searchsorted(delays, age_days, side="right") / len(delays)
+        return found
+
+    return share
+
+
+def _known_now(
+    layout: DataLayout, transactions: pd.DataFrame, cutoff: datetime, config: TrainingConfig
+) -> pd.DataFrame:
+    """Transactions at least ``min_label_age_days`` old with the labels known at ``cutoff`` and a weight."""
+    at = pd.Timestamp(cutoff)
+    labels = known_labels(layout, cutoff)
+    rows = transactions[transactions["transaction_time"] <= at - pd.Timedelta(days=config.min_label_age_days)]
+    rows = rows.merge(labels, on="transaction_id", how="left", validate="one_to_one")
+    share = chargeback_delay_share(rows, at)
+    rows[LABEL] = rows[LABEL].fillna(0).astype(np.int8)
+    rows["source"] = rows["source"].fillna("unlabelled")
+    rows["label_time"] = rows["label_time"].fillna(at)
+    rows["weight"] = 1.0
+    if share is not None:
+        young_fraud = ((rows[LABEL] == 1) & (rows["source"] == LabelSource.CHARGEBACK.value)).to_numpy()
+        age = ((at - rows["transaction_time"]).dt.total_seconds() / 86_400).to_numpy()
+        found = np.maximum(share(age[young_fraud]), 1.0 / config.max_fraud_weight)
+        rows.loc[young_fraud, "weight"] = 1.0 / found
+    return rows
+
+
+def _split_by_customer(
+    rows: pd.DataFrame, newest: pd.Timestamp, data_start: pd.Timestamp, config: TrainingConfig
+) -> pd.DataFrame:
+    """The newest window split by customer, not by time, so the newest days are learned from.
+
+    A time split would hold the newest days out, and after a change of the fraud pattern
+    those are the only days that show it. Customers are split (15% validation, 15%
+    holdout, by a seeded hash), so no customer's history is on both sides; the holdout
+    keeps only its customers' newest ``holdout_days``, the traffic the gate compares on,
+    reaching further back only as far as it takes to hold ``min_holdout_frauds`` known
+    frauds (a small world has few in five days).
+    """
+    first = data_start + pd.Timedelta(days=config.warmup_days)
+    if config.train_days is not None:
+        first = max(first, newest - pd.Timedelta(days=config.train_days))
+    rows = rows[(rows["transaction_time"] >= first) & (rows["transaction_time"] <= newest)].copy()
+    bucket = (rows[CUSTOMER_KEY].astype("int64") * 2_654_435_761 + config.seed) % 1_000_003 % 100
+    rows["split"] = np.select([bucket < 15, bucket < 30], ["validation", "holdout"], "train")
+    holdout = rows["split"] == "holdout"
+    frauds = rows.loc[holdout & (rows[LABEL] == 1), "transaction_time"].sort_values(ascending=False)
+    holdout_from = newest - pd.Timedelta(days=config.holdout_days)
+    if len(frauds) >= config.min_holdout_frauds:
+        holdout_from = min(holdout_from, frauds.iloc[config.min_holdout_frauds - 1])
+    elif len(frauds):
+        holdout_from = frauds.iloc[-1]
+    old_holdout = holdout & (rows["transaction_time"] < holdout_from)
+    rows = rows[~old_holdout].reset_index(drop=True)
+    if (rows["split"] == "train").sum() == 0 or rows[LABEL].sum() == 0:
+        raise InvalidDateRangeError(
+            f"no labelled training rows between {first:%Y-%m-%d} and {newest:%Y-%m-%d}: "
+            "nothing to learn from with the labels known at the cut-off"
+        )
+    return rows
+
+
 def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd.DataFrame, datetime]:
-    """Matured transactions with their final label, split by time.
+    """Transactions with their label, split by time: matured ones with their final label, or (with
+    ``config.labels == "known"``) the newest ones with the labels known at the cut-off, weighted.
 
     Returns:
         The entity rows (ids, request fields, label, oracle score, split) and the cut-off.
@@ -81,9 +184,16 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     cutoff = _cutoff(manifest, config)
     data_start = pd.Timestamp(manifest.start, tz="UTC")
     transactions = pd.read_parquet(layout.transactions)
-    labels = pd.read_parquet(layout.labels, columns=["transaction_id", LABEL, "label_time"])
-    rows = transactions.merge(labels, on="transaction_id", validate="one_to_one")
-    matured_until = pd.Timestamp(cutoff) - pd.Timedelta(days=config.label_maturity_days)
+    if config.labels == "known":
+        rows = _known_now(layout, transactions, cutoff, config)
+        maturity = pd.Timedelta(days=config.min_label_age_days)
+    else:
+        labels = pd.read_parquet(layout.labels, columns=["transaction_id", LABEL, "label_time"])
+        rows = transactions.merge(labels, on="transaction_id", validate="one_to_one")
+        maturity = pd.Timedelta(days=config.label_maturity_days)
+    matured_until = pd.Timestamp(cutoff) - maturity
+    if config.labels == "known":
+        return _split_by_customer(rows, matured_until, data_start, config), cutoff
     holdout_from = matured_until - pd.Timedelta(days=config.holdout_days)
     validation_from = holdout_from - pd.Timedelta(days=config.validation_days)
     first = data_start + pd.Timedelta(days=config.warmup_days)
@@ -141,6 +251,7 @@ def build_training_set(
         joined = historical_features(store, config.feature_service, entity_rows)
         joined[EVENT_TIMESTAMP] = joined["transaction_time"] - ONE_MICROSECOND
     keep = [*CONTEXT_COLUMNS, LABEL, "label_time", "oracle_score", "split", *features]
+    keep += [column for column in ("source", "weight") if column in joined.columns]
     keep += [column for column in AUDIT_COLUMNS if column in joined.columns and column not in keep]
     frame = joined[keep].sort_values("transaction_id").reset_index(drop=True)
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from skewless.labels import LABEL_AGE_DAYS, LabelSource
 from skewless.model_input import FeatureEncoding
 from training.dataset import LABEL, TrainingSet
 from training.model import predict
@@ -54,6 +55,9 @@ class Evaluation:
     oracle_roc_auc: float
     oracle_pr_auc: float
     latency_ms: dict[str, float]
+    precision: float | None = None  # of the alerts at the threshold
+    recall: float | None = None  # of the frauds at the threshold
+    auc_at_label_age: float | None = None  # frauds known by chargeback LABEL_AGE_DAYS after, the rest 0
 
     def metrics(self) -> dict[str, float]:
         """Flat numeric metrics for MLflow."""
@@ -70,6 +74,12 @@ class Evaluation:
             "oracle_pr_auc": self.oracle_pr_auc,
             "auc_gap_to_oracle": self.oracle_roc_auc - self.roc_auc,
         }
+        early = {
+            "holdout_precision": self.precision,
+            "holdout_recall": self.recall,
+            f"holdout_auc_at_{LABEL_AGE_DAYS}d": self.auc_at_label_age,
+        }
+        flat.update({name: value for name, value in early.items() if value is not None})
         flat.update({f"latency_{name}": value for name, value in self.latency_ms.items()})
         return flat
 
@@ -78,22 +88,34 @@ class Evaluation:
 
 
 def business_cost(
-    labels: np.ndarray, scores: np.ndarray, amounts: np.ndarray, threshold: float, review: float
+    labels: np.ndarray,
+    scores: np.ndarray,
+    amounts: np.ndarray,
+    threshold: float,
+    review: float,
+    weights: np.ndarray | None = None,
 ) -> float:
-    """Missed fraud costs its amount; a false alarm costs ``review``."""
+    """Missed fraud costs its amount (times its weight: a young fraud stands for those not yet
+    known, see ``TrainingConfig.labels``); a false alarm costs ``review``."""
     flagged = scores >= threshold
-    missed = float(amounts[(labels == 1) & ~flagged].sum())
+    weighted = amounts if weights is None else amounts * weights
+    missed = float(weighted[(labels == 1) & ~flagged].sum())
     false_alarms = int(((labels == 0) & flagged).sum())
     return missed + review * false_alarms
 
 
 def choose_threshold(
-    labels: np.ndarray, scores: np.ndarray, amounts: np.ndarray, review: float
+    labels: np.ndarray,
+    scores: np.ndarray,
+    amounts: np.ndarray,
+    review: float,
+    weights: np.ndarray | None = None,
 ) -> tuple[float, list[dict[str, float]]]:
     """The threshold minimising business cost, and the cost curve it was chosen from."""
     candidates = np.unique(np.quantile(scores, np.linspace(0.5, 0.9995, 200)))
     curve = [
-        {"threshold": float(t), "cost": business_cost(labels, scores, amounts, t, review)} for t in candidates
+        {"threshold": float(t), "cost": business_cost(labels, scores, amounts, t, review, weights)}
+        for t in candidates
     ]
     best = min(curve, key=lambda point: point["cost"])
     return best["threshold"], curve
@@ -173,6 +195,46 @@ def _latency(booster: lgb.Booster, encoding: FeatureEncoding, frame: pd.DataFram
     }
 
 
+def auc_at_label_age(frame: pd.DataFrame, scores: np.ndarray, cutoff: pd.Timestamp) -> float | None:
+    """ROC-AUC as monitoring sees a live window ``LABEL_AGE_DAYS`` old: a fraud counts once its
+    chargeback has arrived by then, every other row as legitimate (rows younger than that at the
+    cut-off are left out). Like with like: the live figure is cut the same way."""
+    age = pd.Timedelta(days=LABEL_AGE_DAYS)
+    old_enough = (frame["transaction_time"] + age <= cutoff).to_numpy()
+    source = (
+        frame["source"] if "source" in frame.columns else pd.Series(LabelSource.CHARGEBACK.value, frame.index)
+    )
+    known = (
+        (frame[LABEL] == 1)
+        & (source == LabelSource.CHARGEBACK.value)
+        & (frame["label_time"] <= frame["transaction_time"] + age)
+    ).to_numpy()[old_enough]
+    if known.sum() == 0 or known.sum() == len(known):
+        return None
+    return float(roc_auc_score(known, scores[old_enough]))
+
+
+def _weights(frame: pd.DataFrame) -> np.ndarray | None:
+    return frame["weight"].to_numpy() if "weight" in frame.columns else None
+
+
+def _auc_at_label_age(
+    booster: lgb.Booster,
+    encoding: FeatureEncoding,
+    ts: TrainingSet,
+    holdout: pd.DataFrame,
+    scores: np.ndarray,
+) -> float | None:
+    """The matched-age AUC on the holdout; a model trained on labels known early has a holdout of its
+    newest days only, younger than the age, so its figure comes from the validation split instead."""
+    cutoff = pd.Timestamp(ts.cutoff)
+    found = auc_at_label_age(holdout, scores, cutoff)
+    if found is None and "weight" in holdout.columns:
+        validation = ts.split("validation")
+        found = auc_at_label_age(validation, predict(booster, encoding, validation), cutoff)
+    return found
+
+
 def evaluate_model(
     booster: lgb.Booster,
     encoding: FeatureEncoding,
@@ -203,11 +265,17 @@ def evaluate_model(
             predict(booster, encoding, validation),
             validation["amount"].to_numpy(),
             review_cost,
+            _weights(validation),
         )
-    cost = business_cost(labels, scores, amounts, threshold, review_cost)
+    weights = _weights(holdout)
+    cost = business_cost(labels, scores, amounts, threshold, review_cost, weights)
     calibration_error, calibration = _calibration(labels, scores)
     slices, largest = _slices(holdout, scores)
     oracle = holdout["oracle_score"].to_numpy()
+    flagged = scores >= threshold
+    fraud_weight = np.where(labels == 1, 1.0 if weights is None else weights, 0.0)
+    true_alerts = float(fraud_weight[flagged].sum())
+    false_alarms = int((flagged & (labels == 0)).sum())
     return Evaluation(
         rows=len(holdout),
         positives=int(labels.sum()),
@@ -226,4 +294,7 @@ def evaluate_model(
         oracle_roc_auc=float(roc_auc_score(labels, oracle)),
         oracle_pr_auc=float(average_precision_score(labels, oracle)),
         latency_ms=_latency(booster, encoding, holdout),
+        precision=true_alerts / (true_alerts + false_alarms) if flagged.any() else None,
+        recall=true_alerts / float(fraud_weight.sum()) if labels.any() else None,
+        auc_at_label_age=_auc_at_label_age(booster, encoding, ts, holdout, scores),
     )

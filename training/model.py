@@ -53,7 +53,8 @@ def train_model(ts: TrainingSet, config: TrainingConfig) -> TrainedModel:
     train, valid = ts.split("train"), ts.split("validation")
     encoding = FeatureEncoding.fit(train, ts.features, ts.categorical)
     params = config.lightgbm_params()
-    train_data = _dataset(encoding.encode(train), train[LABEL].to_numpy(), encoding)
+    weight = train["weight"].to_numpy() if "weight" in train.columns else None
+    train_data = _dataset(encoding.encode(train), train[LABEL].to_numpy(), encoding, weight=weight)
     valid_data = _dataset(encoding.encode(valid), valid[LABEL].to_numpy(), encoding, reference=train_data)
     booster = lgb.train(
         params,

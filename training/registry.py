@@ -10,6 +10,7 @@ rollback (``ModelRegistry.roll_back_champion``) can follow it back.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,15 @@ from training.config import GatePolicy, TrainingConfig
 from training.dataset import TrainingSet
 from training.evaluation import SLICES, Evaluation, evaluate_model
 
-__all__ = ["GateDecision", "evaluation_set", "judge", "judge_candidate", "promote"]
+__all__ = [
+    "GateDecision",
+    "evaluation_set",
+    "gate_summary",
+    "judge",
+    "judge_candidate",
+    "promote",
+    "record_gate",
+]
 
 
 @dataclass(frozen=True)
@@ -55,13 +64,21 @@ def evaluation_set(registry: ModelRegistry, model: RegisteredModel) -> TrainingS
     )
 
 
-def _slice_aucs(evaluation: Evaluation) -> dict[str, float]:
-    return {
-        f"{name}={value}": float(stats["roc_auc"])
-        for name in SLICES
-        for value, stats in evaluation.slices.get(name, {}).items()
-        if stats["roc_auc"] is not None
-    }
+def _slice_aucs(evaluation: Evaluation) -> dict[str, tuple[float, float]]:
+    """Each judged slice's AUC and its Hanley-McNeil standard error."""
+    found = {}
+    for name in SLICES:
+        for value, stats in evaluation.slices.get(name, {}).items():
+            if stats["roc_auc"] is None:
+                continue
+            auc, positives = float(stats["roc_auc"]), int(stats["positives"] or 0)
+            negatives = int(stats["rows"] or 0) - positives
+            q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+            variance = (
+                auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+            ) / (positives * negatives)
+            found[f"{name}={value}"] = (auc, math.sqrt(max(variance, 0.0)))
+    return found
 
 
 def judge(candidate: Evaluation, champion: Evaluation | None, policy: GatePolicy) -> list[str]:
@@ -84,12 +101,15 @@ def judge(candidate: Evaluation, champion: Evaluation | None, policy: GatePolicy
     if candidate.business_cost > champion.business_cost * (1 + policy.cost_tolerance):
         ours, theirs_cost = candidate.business_cost, champion.business_cost
         reasons.append(f"business cost {ours:,.0f} exceeds the champion's {theirs_cost:,.0f}")
-    theirs = _slice_aucs(champion)
-    for slice_name, auc in _slice_aucs(candidate).items():
-        if slice_name in theirs and auc < theirs[slice_name] - policy.max_slice_auc_drop:
+    theirs = {name: auc for name, (auc, _) in _slice_aucs(champion).items()}
+    for slice_name, (auc, error) in _slice_aucs(candidate).items():
+        if slice_name not in theirs:
+            continue
+        fall = theirs[slice_name] - auc
+        if fall > policy.max_slice_auc_drop and fall > 1.96 * error:
             reasons.append(
-                f"slice {slice_name} AUC {auc:.3f} falls more than {policy.max_slice_auc_drop} "
-                f"below the champion's {theirs[slice_name]:.3f}"
+                f"slice {slice_name} AUC {auc:.3f} ± {1.96 * error:.3f} falls more than "
+                f"{policy.max_slice_auc_drop} below the champion's {theirs[slice_name]:.3f}"
             )
     return reasons
 
@@ -142,6 +162,32 @@ def judge_candidate(
         candidate=_summary(candidate_eval),
         champion=_summary(champion_eval) if champion_eval else {},
     )
+
+
+def gate_summary(decision: GateDecision) -> str:
+    """The verdict in one line, with both models' AUC on the same rows."""
+    figures = f"v{decision.candidate_version} AUC {decision.candidate.get('roc_auc', float('nan')):.3f}"
+    if decision.champion:
+        theirs = decision.champion["roc_auc"]
+        figures += f" against champion v{decision.champion_version} {theirs:.3f} on the same rows"
+    verdict = "passed" if decision.passed else "refused: " + "; ".join(decision.reasons)
+    return f"{figures}; gate {verdict}"
+
+
+def record_gate(registry: ModelRegistry, decision: GateDecision) -> None:
+    """Write the gate's verdict and figures on the candidate's version, for the MLflow UI."""
+    tags = {
+        "gate.verdict": "passed" if decision.passed else "refused",
+        "gate.summary": gate_summary(decision)[:5000],
+        "gate.candidate_auc": f"{decision.candidate.get('roc_auc', float('nan')):.4f}",
+    }
+    if decision.champion:
+        tags |= {
+            "gate.champion_version": str(decision.champion_version),
+            "gate.champion_auc": f"{decision.champion['roc_auc']:.4f}",
+        }
+    for key, value in tags.items():
+        registry.set_version_tag(decision.candidate_version, key, value)
 
 
 def promote(

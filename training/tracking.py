@@ -96,6 +96,7 @@ def build_metadata(
             first_transaction=first,
             last_transaction=last,
             rows=rows,
+            labels=config.labels,
         ),
         evaluation=evaluation.metrics(),
         best_iteration=model.best_iteration,

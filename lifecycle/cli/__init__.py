@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from lifecycle.cli import data, models, monitor, run, serving  # noqa: F401  (registers the commands)
+from lifecycle.cli import data, labels, models, monitor, run, serving  # noqa: F401  (registers the commands)
 from lifecycle.cli.app import app
 from skewless.errors import SkewlessError
 

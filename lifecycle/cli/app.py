@@ -28,6 +28,11 @@ monitor_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(monitor_app, name="monitor")
+labels_app = typer.Typer(
+    help="The label feed: investigations, chargebacks and matured labels, checked before they count.",
+    no_args_is_help=True,
+)
+app.add_typer(labels_app, name="labels")
 
 
 @app.callback()

@@ -12,6 +12,7 @@ import typer
 from lifecycle.cli.app import app
 from lifecycle.cli.context import day, invocation
 from lifecycle.cli.data import DateOption, ScenarioOption
+from lifecycle.loop.config import LoopConfig
 
 if TYPE_CHECKING:
     from lifecycle.loop.config import LoopResult
@@ -19,18 +20,24 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
+DEFAULTS = LoopConfig()  # the options' defaults are the loop's own (this module loads no heavy library)
+
 
 @app.command("run")
 def run_command(
     ctx: typer.Context,
     scenario: ScenarioOption = "concept",
-    scale: Annotated[float, typer.Option(help="Size of the simulated world: 0.1 ≈ 500 customers.")] = 0.1,
-    seed: int = 42,
+    scale: Annotated[float, typer.Option(help="Size of the simulated world: 1 ≈ 5,000 customers.")] = (
+        DEFAULTS.scale
+    ),
+    seed: int = DEFAULTS.seed,
     end: DateOption = None,
     replay_days: Annotated[
         int, typer.Option(min=8, help="Simulated days replayed through the API (the change comes on day 8).")
-    ] = 70,
-    per_day: Annotated[int, typer.Option(min=10, help="Transactions sent per simulated day.")] = 150,
+    ] = DEFAULTS.replay_days,
+    per_day: Annotated[
+        int, typer.Option(min=10, help="Transactions sent per simulated day.")
+    ] = DEFAULTS.per_day,
 ) -> None:
     """The main job: the whole loop on simulated days, from raw data to a retrained model promoted or
     rolled back.
@@ -38,8 +45,6 @@ def run_command(
     Simulate → features → apply → materialize → train → promote → serve → replay day by day
     (materializing, pushing) → weekly checks → retrain → shadow → canary → promote or roll back.
     """
-    from lifecycle.loop.config import LoopConfig
-
     config = LoopConfig(
         scenario=scenario, scale=scale, seed=seed, end=day(end), replay_days=replay_days, per_day=per_day
     )  # refuses a bad scenario before anything is written
@@ -77,7 +82,7 @@ def _echo_loop(settings: Settings, result: LoopResult) -> None:
     typer.echo(f"Evaluation report: {start.training.report_html}")
     typer.echo(
         f"\nThe loop, scenario {result.config.scenario}: {result.seconds:.0f} s; champion at the end: "
-        f"v{result.champion_version}. Weekly AUC with its 95% interval (few frauds a week: read the trend):"
+        f"v{result.champion_version}. Weekly AUC of the answers with its 95% interval, beside the oracle:"
     )
     typer.echo(
         f"{'week':<25}{'served':>7}{'frauds':>7}  {'versions':<9}{'AUC':>15}{'oracle':>15}"

@@ -36,7 +36,7 @@ from training.registry import promote
 
 __all__ = ["MOVED_ASIDE", "build_start", "midnight", "move_previous_run", "sample_request"]
 
-MOVED_ASIDE = ("served", "monitoring", "deployments", "locks", "online_store.db", "loop")
+MOVED_ASIDE = ("served", "labels", "monitoring", "deployments", "locks", "online_store.db", "loop")
 
 
 def midnight(day: date) -> datetime:

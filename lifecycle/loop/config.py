@@ -30,23 +30,24 @@ class LoopConfig:
     """
 
     scenario: str = "concept"
-    scale: float = 0.1
+    scale: float = 1.0  # 5,000 customers, ~4,700 transactions a day: enough frauds to learn a new pattern
     seed: int = 42
     end: date | None = None  # the last simulated day is the day before (default: today)
     history_days: int = 90  # simulated before the replay: warm-up, training, validation, holdout
-    replay_days: int = 70
+    replay_days: int = 42
     drift_after_days: int = 7  # the scenario's change starts this many days into the replay
-    per_day: int = 150  # transactions sent to the API per simulated day
+    per_day: int = 1500  # transactions sent to the API per simulated day (a sample of the world's)
     check_every_days: int = 7
-    window_days: int = 14  # each check cuts its span into windows this long (15 frauds make a verdict)
-    check_span_days: int = 42  # each check reads the last six weeks
+    window_days: int = 7  # each check judges its span week by week
+    check_span_days: int = 28  # each check reads the last four weeks
     shadow_days: int = 3
     canary_days: int = 4
     canary_share: float = 0.5
+    reviews_per_day: int = 60  # alerts the analysts review a day, highest-scored first
 
     def __post_init__(self) -> None:
         get_scenario(self.scenario)
-        if self.replay_days < 1 or self.per_day < 1 or self.check_every_days < 1:
+        if self.replay_days < 1 or self.per_day < 1 or self.check_every_days < 1 or self.reviews_per_day < 0:
             raise InputError("the loop needs at least one replayed day, one request a day and one check")
         if not 0.0 <= self.canary_share <= 1.0:
             raise InputError(f"the canary share must be within [0, 1], got {self.canary_share}")

@@ -17,12 +17,14 @@ import pandas as pd
 
 from feature_repo.operations import open_feature_store
 from lifecycle.day_replay import replay_day
+from lifecycle.labels import Analysts
 from lifecycle.loop.build import build_start, move_previous_run
 from lifecycle.loop.config import LoopConfig, LoopResult
 from lifecycle.loop.stages import ChallengerStages
 from lifecycle.loop.summary import period_rows, served_with_labels, week_rows, write_summary
 from serving.app import create_app
 from serving.runner import serve_in_background
+from simulation.analysts import AnalystTeam
 from skewless.progress import Progress
 from skewless.registry import CHAMPION, MlflowModelRegistry
 from skewless.settings import Settings
@@ -57,6 +59,7 @@ def run_loop(
     )
     with serve_in_background(create_app(serving, registry)) as url:
         stages = ChallengerStages(serving, registry, config, progress, url, first)
+        analysts = Analysts(layout, AnalystTeam(capacity_per_day=config.reviews_per_day))
         stages.event(
             first, "champion", f"v{registry.alias_version(CHAMPION)} serves", str(start.training.report_html)
         )
@@ -66,10 +69,15 @@ def run_loop(
                 f"day {index + 1}/{config.replay_days} {day}: replay {config.per_day} transactions"
             ):
                 replay_day(store, layout, url, day, config.per_day, seed=index)
+            if index:  # yesterday's alerts, flushed to the log by now
+                analysts.review(day - timedelta(days=1))
             stages.advance(day)
             if (index + 1) % config.check_every_days == 0:
+                time.sleep(serving.log_flush_seconds + 0.3)  # let the API's log writer flush
+                analysts.review(day)
                 stages.check(day)
         time.sleep(serving.log_flush_seconds + 0.3)
+        analysts.review(first + timedelta(days=config.replay_days - 1))
     champion = registry.alias_version(CHAMPION)
     served = served_with_labels(layout)
     weeks = week_rows(served, first, config.replay_days, stages.checks)

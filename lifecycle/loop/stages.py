@@ -100,7 +100,6 @@ class ChallengerStages:
         as_of = midnight(day + timedelta(days=1))
         config = MonitoringConfig(clock="event", skew_sample=100)
         start = max(as_of - timedelta(days=self.config.check_span_days), midnight(self.first_day))
-        time.sleep(self.settings.log_flush_seconds + 0.3)  # let the API's log writer flush
         window = CheckWindow(start, as_of, as_of, every=timedelta(days=self.config.window_days))
         outcome = run_check(self.settings, self.registry, config, window, self.progress)
         decision, report = outcome.decision, outcome.report
@@ -113,6 +112,7 @@ class ChallengerStages:
                 "reasons": decision.reasons,
                 "drift_verdict": newest.verdict,
                 "drifted": newest.drifted,
+                "score_drift": newest.score.status if newest.score else None,
                 "performance_status": decision.evidence.get("performance_status"),
                 "auc": decision.evidence.get("auc"),
                 "skew": decision.evidence.get("skew"),
@@ -128,10 +128,13 @@ class ChallengerStages:
                 if retrained["gate_passed"]
                 else "gate refused: " + "; ".join(retrained["gate_reasons"])
             )
+            champion = retrained.get("champion") or {}
+            against = f" against the champion's {champion['roc_auc']:.3f}" if "roc_auc" in champion else ""
             self.event(
                 day,
                 "retrained",
-                f"v{retrained['candidate_version']}: holdout AUC {retrained['holdout_auc']:.3f}; {verdict}",
+                f"v{retrained['candidate_version']}: AUC {retrained['holdout_auc']:.3f}{against} on the "
+                f"newest labelled days ({retrained.get('labels', 'matured')} labels); {verdict}",
                 retrained.get("evaluation_report"),
             )
         elif retrained.get("why") or retrained.get("error"):

@@ -14,8 +14,10 @@ from typing import Any, cast
 
 import pandas as pd
 
+from lifecycle.loop.chart import story_chart
 from monitoring.performance import auc_with_error
 from skewless.atomic import write_text_atomic
+from skewless.labels import LabelSource, labels_sql
 from skewless.layout import DataLayout
 from skewless.served_log import ServedColumn, log_glob
 
@@ -35,11 +37,20 @@ def served_with_labels(layout: DataLayout) -> pd.DataFrame:
     import duckdb
 
     c = ServedColumn
+    feed = [p for p in layout.label_files if p != layout.labels]
+    reviews = (
+        f"SELECT transaction_id, max(is_fraud) AS reviewed_fraud FROM ({labels_sql(feed)}) "
+        f"WHERE source = '{LabelSource.INVESTIGATION}' GROUP BY transaction_id"
+        if feed
+        else "SELECT NULL::BIGINT AS transaction_id, NULL::INT AS reviewed_fraud"
+    )
     sql = (
-        f"SELECT s.{c.TRANSACTION_TIME}, s.{c.MODEL_VERSION}, s.{c.SCORE}, l.is_fraud, t.oracle_score "
+        f"SELECT s.{c.TRANSACTION_TIME}, s.{c.MODEL_VERSION}, s.{c.SCORE}, s.{c.DECISION}, l.is_fraud, "
+        f"t.oracle_score, r.reviewed_fraud "
         f"FROM read_parquet('{log_glob(layout.served_log_dir)}', hive_partitioning = true) s "
         f"JOIN read_parquet('{layout.labels}') l ON s.{c.TRANSACTION_ID} = CAST(l.transaction_id AS VARCHAR) "
         f"JOIN read_parquet('{layout.transactions}') t ON l.transaction_id = t.transaction_id "
+        f"LEFT JOIN ({reviews}) r ON l.transaction_id = r.transaction_id "
         f"WHERE s.{c.SERVED}"
     )
     with duckdb.connect() as connection:
@@ -54,9 +65,12 @@ def _scored(part: pd.DataFrame) -> dict[str, Any]:
         _auc_cell(labels, part["score"].to_numpy()),
         _auc_cell(labels, part["oracle_score"].to_numpy()),
     )
+    reviewed = part["reviewed_fraud"].dropna() if "reviewed_fraud" in part.columns else pd.Series(dtype=float)
     return {
         "served": int(len(part)),
         "frauds": int(labels.sum()),
+        "reviewed_alerts": int(len(reviewed)),
+        "alert_precision": round(float(reviewed.mean()), 3) if len(reviewed) else None,
         "auc": model["auc"],
         "auc_ci": model["ci"],
         "oracle_auc": oracle["auc"],
@@ -82,6 +96,7 @@ def week_rows(
             | {
                 "versions": sorted(int(v) for v in part["model_version"].unique()),
                 "drift": check["drift_verdict"] if check else None,
+                "score_drift": check.get("score_drift") if check else None,
                 "skew": check["skew"] if check else None,
                 "decision": check["decision"] if check else None,
                 "report": check["report_html"] if check else None,
@@ -143,7 +158,8 @@ def write_summary(folder: Path, result: dict[str, Any]) -> tuple[Path, Path]:
         f"<td>{cell(', '.join(f'v{v}' for v in w['versions']))}</td>"
         f"<td class=num>{cell(format_auc(w['auc'], w['auc_ci']))}</td>"
         f"<td class=num>{cell(format_auc(w['oracle_auc'], w['oracle_auc_ci']))}</td>"
-        f"<td>{cell(w['drift'])}</td><td>{cell(w['skew'])}</td><td>{cell(w['decision'])}</td>"
+        f"<td class=num>{cell(w.get('alert_precision'))} <small>({w.get('reviewed_alerts', 0)})</small></td>"
+        f"<td>{cell(w['drift'])}</td><td>{cell(w.get('score_drift'))}</td><td>{cell(w['skew'])}</td><td>{cell(w['decision'])}</td>"
         f"<td>{link(w['report'], 'monitoring report')}</td></tr>"
         for w in result["weeks"]
     )
@@ -172,13 +188,15 @@ Wall time {cell(result["seconds"])} s.</p>
 oracle's {cell(start["oracle_auc"])} · {link(start["evaluation_report"], "evaluation report")} ·
 decisions: <code>{cell(result["decisions"])}</code> · runs and models:
 <code>{cell(result["mlflow_ui"])}</code></p>
+{story_chart(result)}
 <h2>Weeks</h2>
 <table><tr><th>week</th><th>served</th><th>frauds</th><th>versions</th><th>AUC (95% interval)</th>
-<th>oracle AUC</th><th>drift</th><th>skew</th><th>decision</th><th></th></tr>{weeks}</table>
+<th>oracle AUC</th><th>alert precision (reviewed)</th><th>drift</th><th>score drift</th><th>skew</th>
+<th>decision</th><th></th></tr>{weeks}</table>
 <p class="note">AUC of the scores the callers got, against the labels known at the end, beside the
-oracle (the simulator's true fraud probability) on the same transactions. With a few frauds a week the
-interval is wide: read the trend across weeks. Drift, skew and decision come from the check run at the
-end of the week, on the event clock.</p>
+oracle (the simulator's true fraud probability) on the same transactions, and the share of the alerts
+the analysts reviewed that were fraud (how many they reviewed in brackets). Drift, score drift, skew and
+decision come from the check run at the end of the week, on the event clock.</p>
 <h2>Each model, before and after the change</h2>
 <table><tr><th>model</th><th>phase</th><th>days</th><th>answers</th><th>frauds</th>
 <th>AUC (95% interval)</th><th>oracle AUC</th></tr>{periods}</table>

@@ -26,6 +26,7 @@ class TrainingData:
     first_transaction: datetime
     last_transaction: datetime
     rows: dict[str, int] = field(default_factory=dict)  # per split
+    labels: str = "matured"  # "matured": final labels; "known": those known at the cut-off
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class TrainingData:
             "first_transaction": self.first_transaction.isoformat(),
             "last_transaction": self.last_transaction.isoformat(),
             "rows": dict(self.rows),
+            "labels": self.labels,
         }
 
     @classmethod
@@ -46,6 +48,7 @@ class TrainingData:
             first_transaction=datetime.fromisoformat(str(data["first_transaction"])),
             last_transaction=datetime.fromisoformat(str(data["last_transaction"])),
             rows={str(k): int(v) for k, v in data.get("rows", {}).items()},
+            labels=str(data.get("labels", "matured")),
         )
 
 

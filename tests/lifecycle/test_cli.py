@@ -143,8 +143,9 @@ def test_redis_url_is_refused_with_the_right_form(tmp_path: Path) -> None:
     _one_line_error(result, "host:port,db=N")
 
 
-COVARIATE_RUN = ("run", "--scenario", "covariate", "--end", "2026-06-01", "--replay-days", "14")
-SHORT_RERUN = (*COVARIATE_RUN[:5], "--replay-days", "8", "--per-day", "40")
+SMALL_WORLD = ("run", "--scenario", "covariate", "--end", "2026-06-01", "--scale", "0.1")
+COVARIATE_RUN = (*SMALL_WORLD, "--replay-days", "14", "--per-day", "150")
+SHORT_RERUN = (*SMALL_WORLD, "--replay-days", "8", "--per-day", "40")
 
 
 @pytest.mark.slow
@@ -185,7 +186,7 @@ def test_run_is_the_whole_loop_and_a_rerun_starts_clean_then_registry_errors_are
     # version, and nothing of the first run's log is counted again.
     again = _run(ws, *SHORT_RERUN)
     assert again.returncode == 0, again.stderr
-    assert "the previous run's state set aside: served, monitoring" in again.stderr
+    assert "the previous run's state set aside: served, labels, monitoring" in again.stderr
     assert (ws / "data" / "previous-run" / "served").is_dir()
     summary = json.loads((ws / "data" / "loop" / "summary.json").read_text())
     assert summary["champion_version"] == 2

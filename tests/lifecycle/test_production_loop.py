@@ -34,7 +34,8 @@ def test_the_whole_loop_runs_on_redis_postgresql_and_an_mlflow_server(tmp_path: 
         environment |= stack.environment()
         result = subprocess.run(
             [sys.executable, "-m", "lifecycle.cli", "--root-dir", str(workspace), "run",
-             "--scenario", "covariate", "--end", "2026-04-01", "--replay-days", "14", "--per-day", "40"],
+             "--scenario", "covariate", "--end", "2026-04-01", "--scale", "0.1", "--replay-days", "14",
+             "--per-day", "40"],
             capture_output=True, text=True, timeout=600, env=environment,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]

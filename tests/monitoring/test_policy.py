@@ -95,9 +95,7 @@ def test_skew_is_a_pipeline_to_fix_not_a_model_to_retrain(reference: ModelRefere
 
 def test_a_stale_champion_is_retrained_on_schedule_and_a_drop_comes_first(reference: ModelReference) -> None:
     stale = CUTOFF + timedelta(days=RULES.max_model_age_days + 5)
-    scheduled = decide(
-        report(drift("drift", ["amount_mean_30d"]), performance("ok", 0.9)), reference, RULES, stale
-    )
+    scheduled = decide(report(drift("ok"), performance("ok", 0.9)), reference, RULES, stale)
     assert scheduled.action == "retrain_scheduled" and "35 days old" in scheduled.reasons[0]
     dropped = decide(report(drift("ok"), performance("drop", 0.6)), reference, RULES, stale)
     assert dropped.action == "retrain" and dropped.evidence["model_data_age_days"] == pytest.approx(35.0)
