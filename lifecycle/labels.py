@@ -9,6 +9,7 @@ simulator's chargebacks.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +27,14 @@ from skewless.labels import LABEL_COLUMNS, validate_labels
 from skewless.layout import DataLayout
 from skewless.served_log import ServedColumn, has_log, log_glob
 
-__all__ = ["Analysts", "IngestedLabels", "ingest_labels", "read_label_file", "review_served_day"]
+__all__ = [
+    "Analysts",
+    "IngestedLabels",
+    "batch_name",
+    "ingest_labels",
+    "read_label_file",
+    "review_served_day",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,13 @@ def read_label_file(path: Path) -> pd.DataFrame:
     except Exception as e:  # pyarrow and the csv reader raise many kinds
         raise LabelFeedError(f"cannot read labels from {path}: {e}") from e
     raise LabelFeedError(f"labels must be a .parquet or .csv file, not {path.name}")
+
+
+def batch_name(path: Path) -> str:
+    """A file's default batch name: its stem and the start of its content's hash, so that the same
+    export is refused as stored already and a new export at the same path is a new batch."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "missing"
+    return f"{path.stem}-{digest}"
 
 
 def _held(layout: DataLayout) -> pd.DataFrame:

@@ -16,9 +16,10 @@ Three signals per window of served answers, each with a 95% interval that stays 
   live figure is compared like with like.
 
 Each is judged against the model's own holdout figure: a **drop** when it is both
-material (``max_drop`` below) and significant (the interval's upper bound is below the
-holdout figure). Intervals: Wilson for the two shares, and for the AUC the
-Hanley-McNeil error on the logit scale, transformed back.
+material (``max_drop`` below) and significant (more than ``z`` standard errors of the
+difference, the live figure's and the holdout's own combined). Intervals: Wilson for
+the two shares, and for the AUC the Hanley-McNeil error on the logit scale, transformed
+back.
 """
 
 from __future__ import annotations
@@ -122,28 +123,24 @@ def _sigmoid(x: float) -> float:
 
 def _judge(
     name: str, value: float | None, interval: tuple[float, float] | None, count: int, basis: str,
-    reference: float | None, minimum: int, rules: SignalRules,
+    reference: float | None, reference_error: float | None, minimum: int, rules: SignalRules,
 ) -> Signal:  # fmt: skip
     low, high = interval if interval else (None, None)
     if value is None or count < minimum:
-        return Signal(
-            name,
-            value,
-            low,
-            high,
-            count,
-            basis,
-            reference,
-            "insufficient",
-            f"{count} {basis}; judged from {minimum}",
-        )
+        reason = f"{count} {basis}; judged from {minimum}"
+        return Signal(name, value, low, high, count, basis, reference, "insufficient", reason)
     if reference is None:
         return Signal(name, value, low, high, count, basis, None, "ok", "no holdout figure to compare with")
     fall = reference - value
-    if fall > rules.max_drop and high is not None and high < reference:
+    # The live figure's error from its 95% interval, the holdout's from its own sample: a fall
+    # counts only beyond both, or an unchanged model would alarm whenever its holdout was lucky.
+    live_error = (high - low) / (2 * 1.96) if low is not None and high is not None else 0.0
+    error = math.sqrt(live_error**2 + (reference_error or 0.0) ** 2)
+    if fall > rules.max_drop and fall > rules.z * error:
         reason = (
             f"{name.replace('_', ' ')} {value:.3f} (95% {low:.3f}-{high:.3f}, {count} {basis}) "
-            f"against {reference:.3f} on the training holdout"
+            f"against {reference:.3f} on the training holdout (a fall of {fall:.3f}, "
+            f"{fall / error if error else float('inf'):.1f} standard errors)"
         )
         return Signal(name, value, low, high, count, basis, reference, "drop", reason)
     return Signal(name, value, low, high, count, basis, reference, "ok")
@@ -165,14 +162,16 @@ def signals_from_rows(
     precision = _judge(
         "alert_precision", frauds / reviewed.sum() if reviewed.any() else None,
         wilson_interval(frauds, int(reviewed.sum())) if reviewed.any() else None, int(reviewed.sum()),
-        "reviewed alerts", reference.holdout_precision, rules.min_reviewed_alerts, rules,
+        "reviewed alerts", reference.holdout_precision, reference.holdout_precision_se,
+        rules.min_reviewed_alerts, rules,
     )  # fmt: skip
     reported = ~np.isnan(delay)
     caught = int(flagged[reported].sum())
     recall = _judge(
         "recall_on_known_frauds", caught / reported.sum() if reported.any() else None,
         wilson_interval(caught, int(reported.sum())) if reported.any() else None, int(reported.sum()),
-        "frauds reported by chargeback", reference.holdout_recall, rules.min_known_frauds, rules,
+        "frauds reported by chargeback", reference.holdout_recall, reference.holdout_recall_se,
+        rules.min_known_frauds, rules,
     )  # fmt: skip
     old_enough = age >= LABEL_AGE_DAYS
     known = (reported & (delay <= LABEL_AGE_DAYS))[old_enough].astype(np.int64)
@@ -181,7 +180,7 @@ def signals_from_rows(
     basis = f"frauds reported within {LABEL_AGE_DAYS} days"
     auc = _judge(
         "auc_at_label_age", auc_value, interval, int(known.sum()), basis,
-        reference.holdout_auc_at_age, rules.min_known_frauds, rules,
+        reference.holdout_auc_at_age, reference.holdout_auc_at_age_se, rules.min_known_frauds, rules,
     )  # fmt: skip
     return LabelSignals(start.isoformat(), end.isoformat(), answers, precision, recall, auc)
 

@@ -81,6 +81,10 @@ class ModelReference:
     holdout_recall: float | None = None
     holdout_auc_at_age: float | None = None  # with the labels known LABEL_AGE_DAYS after
     labels: str = "matured"  # what its training labels were: final ("matured") or known early ("known")
+    # standard errors of the three holdout figures (the holdout is a sample too)
+    holdout_precision_se: float | None = None
+    holdout_recall_se: float | None = None
+    holdout_auc_at_age_se: float | None = None
 
 
 def _numeric(data: dict[str, Any]) -> NumericReference:
@@ -157,4 +161,7 @@ def load_model_reference(registry: ModelRegistry, ref: str | int) -> ModelRefere
         holdout_recall=metadata.evaluation.get("holdout_recall"),
         holdout_auc_at_age=metadata.evaluation.get(f"holdout_auc_at_{LABEL_AGE_DAYS}d"),
         labels=metadata.training_data.labels,
+        holdout_precision_se=metadata.evaluation.get("holdout_precision_se"),
+        holdout_recall_se=metadata.evaluation.get("holdout_recall_se"),
+        holdout_auc_at_age_se=metadata.evaluation.get(f"holdout_auc_at_{LABEL_AGE_DAYS}d_se"),
     )

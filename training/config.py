@@ -93,7 +93,7 @@ class TrainingConfig:
     labels: Literal["matured", "known"] = "matured"
     min_label_age_days: float = 1.0  # labels="known": the youngest rows used
     max_fraud_weight: float = 8.0  # labels="known": cap of a young fraud's weight 1 / F(age)
-    min_holdout_frauds: int = 30  # labels="known": the holdout reaches back until it holds this many
+    min_holdout_frauds: int = 10  # labels="known": the holdout reaches back until it holds this many
     seed: int = 42
     num_threads: int = 2
     learning_rate: float = 0.05

@@ -58,6 +58,10 @@ class Evaluation:
     precision: float | None = None  # of the alerts at the threshold
     recall: float | None = None  # of the frauds at the threshold
     auc_at_label_age: float | None = None  # frauds known by chargeback LABEL_AGE_DAYS after, the rest 0
+    # Standard errors of the three, so that monitoring can tell a live fall from the holdout's own noise.
+    precision_se: float | None = None
+    recall_se: float | None = None
+    auc_at_label_age_se: float | None = None
 
     def metrics(self) -> dict[str, float]:
         """Flat numeric metrics for MLflow."""
@@ -78,6 +82,9 @@ class Evaluation:
             "holdout_precision": self.precision,
             "holdout_recall": self.recall,
             f"holdout_auc_at_{LABEL_AGE_DAYS}d": self.auc_at_label_age,
+            "holdout_precision_se": self.precision_se,
+            "holdout_recall_se": self.recall_se,
+            f"holdout_auc_at_{LABEL_AGE_DAYS}d_se": self.auc_at_label_age_se,
         }
         flat.update({name: value for name, value in early.items() if value is not None})
         flat.update({f"latency_{name}": value for name, value in self.latency_ms.items()})
@@ -195,7 +202,20 @@ def _latency(booster: lgb.Booster, encoding: FeatureEncoding, frame: pd.DataFram
     }
 
 
-def auc_at_label_age(frame: pd.DataFrame, scores: np.ndarray, cutoff: pd.Timestamp) -> float | None:
+def _share_error(share: float | None, count: int) -> float | None:
+    return None if share is None or count <= 0 else float(np.sqrt(share * (1 - share) / count))
+
+
+def _auc_error(auc: float, positives: int, negatives: int) -> float:
+    """Hanley-McNeil standard error of an AUC."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+    return float(np.sqrt(max(variance, 0.0) / (positives * negatives)))
+
+
+def auc_at_label_age(
+    frame: pd.DataFrame, scores: np.ndarray, cutoff: pd.Timestamp
+) -> tuple[float, float] | None:
     """ROC-AUC as monitoring sees a live window ``LABEL_AGE_DAYS`` old: a fraud counts once its
     chargeback has arrived by then, every other row as legitimate (rows younger than that at the
     cut-off are left out). Like with like: the live figure is cut the same way."""
@@ -209,9 +229,11 @@ def auc_at_label_age(frame: pd.DataFrame, scores: np.ndarray, cutoff: pd.Timesta
         & (source == LabelSource.CHARGEBACK.value)
         & (frame["label_time"] <= frame["transaction_time"] + age)
     ).to_numpy()[old_enough]
-    if known.sum() == 0 or known.sum() == len(known):
+    positives = int(known.sum())
+    if positives == 0 or positives == len(known):
         return None
-    return float(roc_auc_score(known, scores[old_enough]))
+    auc = float(roc_auc_score(known, scores[old_enough]))
+    return auc, _auc_error(auc, positives, len(known) - positives)
 
 
 def _weights(frame: pd.DataFrame) -> np.ndarray | None:
@@ -224,9 +246,10 @@ def _auc_at_label_age(
     ts: TrainingSet,
     holdout: pd.DataFrame,
     scores: np.ndarray,
-) -> float | None:
-    """The matched-age AUC on the holdout; a model trained on labels known early has a holdout of its
-    newest days only, younger than the age, so its figure comes from the validation split instead."""
+) -> tuple[float, float] | None:
+    """The matched-age AUC (and its error) on the holdout; a model trained on labels known early
+    has a holdout of its newest days only, younger than the age, so its figure comes from the
+    validation split instead."""
     cutoff = pd.Timestamp(ts.cutoff)
     found = auc_at_label_age(holdout, scores, cutoff)
     if found is None and "weight" in holdout.columns:
@@ -276,6 +299,9 @@ def evaluate_model(
     fraud_weight = np.where(labels == 1, 1.0 if weights is None else weights, 0.0)
     true_alerts = float(fraud_weight[flagged].sum())
     false_alarms = int((flagged & (labels == 0)).sum())
+    precision = true_alerts / (true_alerts + false_alarms) if flagged.any() else None
+    recall = true_alerts / float(fraud_weight.sum()) if labels.any() else None
+    at_age = _auc_at_label_age(booster, encoding, ts, holdout, scores)
     return Evaluation(
         rows=len(holdout),
         positives=int(labels.sum()),
@@ -294,7 +320,10 @@ def evaluate_model(
         oracle_roc_auc=float(roc_auc_score(labels, oracle)),
         oracle_pr_auc=float(average_precision_score(labels, oracle)),
         latency_ms=_latency(booster, encoding, holdout),
-        precision=true_alerts / (true_alerts + false_alarms) if flagged.any() else None,
-        recall=true_alerts / float(fraud_weight.sum()) if labels.any() else None,
-        auc_at_label_age=_auc_at_label_age(booster, encoding, ts, holdout, scores),
+        precision=precision,
+        recall=recall,
+        auc_at_label_age=at_age[0] if at_age else None,
+        precision_se=_share_error(precision, int(flagged.sum())),
+        recall_se=_share_error(recall, int(labels.sum())),
+        auc_at_label_age_se=at_age[1] if at_age else None,
     )

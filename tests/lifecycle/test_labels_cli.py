@@ -38,9 +38,12 @@ def test_an_export_is_stored_then_a_bad_one_is_refused_whole(
     assert stored.returncode == 0, stored.stderr
     answer = json.loads(stored.stdout)
     assert answer["rows"] == 2 and answer["frauds"] == 1 and answer["sources"] == {"investigation": 2}
-    feed = pd.read_parquet(settings.layout.label_feed_dir / "cases-monday.parquet")
+    (stored_batch,) = settings.layout.label_feed_dir.glob("cases-monday-*.parquet")  # stem and content hash
+    feed = pd.read_parquet(stored_batch)
     assert feed["transaction_id"].tolist() == good["transaction_id"].tolist()
 
+    twice = run_cli(settings.root_dir, "labels", "ingest", str(export))
+    assert twice.returncode == 2 and "is already in the feed" in twice.stderr  # the same export again
     again = run_cli(settings.root_dir, "labels", "ingest", str(export), "--name", "cases-tuesday")
     assert again.returncode == 2 and "2 label(s) already in the feed from the same source" in again.stderr
     bad = pd.DataFrame(
@@ -55,6 +58,6 @@ def test_an_export_is_stored_then_a_bad_one_is_refused_whole(
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
     assert "for transactions that do not exist (transaction_id 987654321)" in refused.stderr
     assert "known before their transaction happened" in refused.stderr
-    assert sorted(p.name for p in settings.layout.label_feed_dir.iterdir()) == ["cases-monday.parquet"]
+    assert [p.name for p in settings.layout.label_feed_dir.iterdir()] == [stored_batch.name]
     missing = run_cli(settings.root_dir, "labels", "ingest", str(tmp_path / "nothing.csv"))
     assert missing.returncode == 4 and "no label file at" in missing.stderr

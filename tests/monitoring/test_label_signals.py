@@ -17,7 +17,7 @@ from tests.monitoring.test_policy import RULES, drift, performance, report
 
 AS_OF = datetime(2026, 5, 15, tzinfo=UTC)
 START, END = AS_OF - timedelta(days=14), AS_OF
-SIGNAL_RULES = SignalRules(max_drop=0.10, min_reviewed_alerts=30, min_known_frauds=20)
+SIGNAL_RULES = SignalRules(max_drop=0.10, z=2.33, min_reviewed_alerts=30, min_known_frauds=20)
 NAN = np.nan
 
 
@@ -125,3 +125,14 @@ def test_a_champion_trained_on_early_labels_is_refreshed_weekly_unless_drift_is_
     )
     waiting = decide(report(drift("drift", ["txn_amount"]), performance("ok")), early, RULES, week_later)
     assert waiting.action == "review" and "waits while drift is open for review" in waiting.reasons[0]
+
+
+def test_the_holdouts_own_noise_keeps_an_unchanged_model_from_alarming(reference: ModelReference) -> None:
+    """Recall 34 of 58 (0.586) against a holdout's 0.75: past 2.33 standard errors of the live
+    figure alone, within them once the holdout's own error (0.04, about 120 frauds) is counted."""
+    flagged = [1.0] * 34 + [0.0] * 24
+    table = rows([10.0] * 58, np.linspace(0, 1, 58), flagged, [NAN] * 58, [5.0] * 58)
+    as_if_exact = replace(reference, holdout_recall=0.75, holdout_recall_se=None)
+    sampled = replace(reference, holdout_recall=0.75, holdout_recall_se=0.04)
+    assert signals_from_rows(table, 58, START, END, AS_OF, as_if_exact, SIGNAL_RULES).recall.status == "drop"
+    assert signals_from_rows(table, 58, START, END, AS_OF, sampled, SIGNAL_RULES).recall.status == "ok"
