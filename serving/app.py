@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from serving.body_limit import BodyLimitMiddleware
 from serving.latency import LatencyMiddleware
 from serving.metrics import ServingMetrics
 from serving.routes import router
@@ -18,7 +20,23 @@ from skewless.registry import MlflowModelRegistry, ModelRegistry
 from skewless.settings import Settings
 from skewless.third_party import prepare_third_party
 
-__all__ = ["app_from_environment", "create_app"]
+__all__ = ["app_from_environment", "create_app", "refusal"]
+
+
+def refusal(error: RequestValidationError) -> JSONResponse:
+    """400 for a body that is not JSON; 422 naming each refused field and why, never echoing the
+    value (a NaN or an infinity cannot even be written back as JSON, and an echo can be huge)."""
+    problems = [
+        {
+            "loc": [str(part) for part in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in error.errors()
+    ]
+    if any(problem["type"] == "json_invalid" for problem in problems):
+        return JSONResponse(status_code=400, content={"detail": "the body is not valid JSON"})
+    return JSONResponse(status_code=422, content={"detail": problems})
 
 
 def create_app(
@@ -49,10 +67,15 @@ def create_app(
         return serving.metrics if serving is not None else None
 
     app.add_middleware(LatencyMiddleware, metrics=current_metrics)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(SkewlessError)
     async def domain_error(request: Request, error: SkewlessError) -> JSONResponse:
         return JSONResponse(status_code=error.http_status, content={"detail": str(error)})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return refusal(error)
 
     return app
 

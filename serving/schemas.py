@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -23,6 +25,10 @@ __all__ = [
 ]
 
 
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
 class ErrorResponse(BaseModel):
     """Any refused request except validation (422): one line saying why."""
 
@@ -34,13 +40,18 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int = Field(ge=1, le=2**62, description="Card holder id (Feast entity key).")
-    merchant_id: int = Field(ge=1, le=2**62, description="Merchant id (Feast entity key).")
-    amount: float = Field(gt=0, le=1_000_000, allow_inf_nan=False, description="Amount in account currency.")
+    # strict: a JSON string, a boolean or a float is not silently taken for an id or an amount
+    customer_id: int = Field(strict=True, ge=1, le=2**62, description="Card holder id (Feast entity key).")
+    merchant_id: int = Field(strict=True, ge=1, le=2**62, description="Merchant id (Feast entity key).")
+    amount: float = Field(
+        strict=True, gt=0, le=1_000_000, allow_inf_nan=False, description="Amount in account currency."
+    )
     merchant_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR.")
     channel: Literal["in_store", "contactless", "online"]
     transaction_time: AwareDatetime | None = Field(
-        default=None, description="When the transaction happened, with its UTC offset; default: now."
+        default=None,
+        description="When the transaction happened, ISO 8601 with its UTC offset, between 2000 and 2100 "
+        "UTC; default: now.",
     )
     transaction_id: str | None = Field(
         default=None,
@@ -52,10 +63,27 @@ class PredictRequest(BaseModel):
     @field_validator("transaction_time", mode="before")
     @classmethod
     def _iso_string_only(cls, value: object) -> object:
-        # Pydantic would read a bare number as epoch seconds; the schema promises a date-time string.
-        if isinstance(value, int | float):
-            raise ValueError("must be an ISO 8601 date-time string with its UTC offset, not a number")
+        # Pydantic would read a number, or a string of digits, as epoch seconds; the schema promises
+        # a date-time string.
+        if value is not None and not (isinstance(value, str) and ISO_DATE_TIME.match(value)):
+            raise ValueError(
+                "must be an ISO 8601 date-time string with its UTC offset, e.g. 2026-05-01T12:00:00Z"
+            )
         return value
+
+    @field_validator("transaction_time", mode="after")
+    @classmethod
+    def _within_range(cls, value: datetime | None) -> datetime | None:
+        # Far dates pass the type but overflow later (timestamps in nanoseconds end in 2262).
+        if value is None:
+            return value
+        try:
+            moment = value.astimezone(UTC)
+        except (OverflowError, ValueError):  # 9999-12-31T23:59:59-14:00 is past the last datetime in UTC
+            moment = None
+        if moment is None or not EARLIEST <= moment < LATEST:
+            raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} UTC")
+        return moment
 
 
 class PredictResponse(BaseModel):
@@ -121,7 +149,12 @@ class DeploymentRequest(BaseModel):
 
     mode: DeploymentMode
     canary_share: float = Field(
-        default=0.1, ge=0, le=1, allow_inf_nan=False, description="Share of customers on the challenger."
+        default=0.1,
+        strict=True,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Share of customers on the challenger.",
     )
 
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     model_name: str = Field(default="fraud_detection", description="Registered model the API serves.")
     max_batch_size: int = Field(default=1_000, gt=0, description="Largest /predict/batch (bigger: 413).")
+    max_body_bytes: int = Field(
+        default=1_048_576, gt=0, description="Largest request body (bigger: 413 before it is read or parsed)."
+    )
     degraded_scoring: bool = Field(
         default=False,
         description="When the online store is down, score with request-time features only (flagged) "

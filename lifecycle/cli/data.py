@@ -11,6 +11,7 @@ import typer
 from lifecycle.cli.app import app, features_app
 from lifecycle.cli.context import day, echo_json, invocation, utc
 from skewless.contract import FEATURE_SERVICE_V1
+from skewless.errors import InputError
 
 if TYPE_CHECKING:
     from simulation import SimulationConfig
@@ -67,11 +68,19 @@ def simulate_command(
 
     summary = simulate(config, settings.layout, Progress())
     echo_json({"raw_dir": str(settings.layout.raw_dir), **asdict(summary)})
-    typer.echo(
-        f"reproduce with: skewless simulate --start {config.start} --end {config.end} "
-        f"--scale {config.scale:g} --seed {config.seed} --scenario {config.scenario}",
-        err=True,
+    typer.echo(f"reproduce with: {reproduce_command(config)}", err=True)
+
+
+def reproduce_command(config: SimulationConfig) -> str:
+    """The command that simulates the same world byte for byte: every option that shapes it, the
+    drift start included (left out, the default puts the change two thirds in: another world)."""
+    command = (
+        f"skewless simulate --start {config.start} --end {config.end} --scale {config.scale:g} "
+        f"--seed {config.seed} --scenario {config.scenario}"
     )
+    if config.scenario != "none":
+        command += f" --drift-start {config.effective_drift_start}"
+    return command
 
 
 @features_app.command("build")
@@ -126,17 +135,25 @@ def lookup_command(
     channel: Annotated[str, typer.Option(help="in_store, contactless or online.")],
     service: Annotated[str, typer.Option(help="Feature service to read.")] = FEATURE_SERVICE_V1,
 ) -> None:
-    """Read one transaction's features from the online store, as the API will."""
+    """Read one transaction's features from the online store, as the API will (the transaction is
+    checked by the API's own request model first, so what the API refuses is refused here too)."""
+    from pydantic import ValidationError
+
+    from serving.schemas import PredictRequest
+
+    try:
+        request = PredictRequest(
+            customer_id=customer_id, merchant_id=merchant_id, amount=amount,
+            merchant_country=merchant_country, channel=channel,  # type: ignore[arg-type]
+            transaction_time=datetime.now(UTC).isoformat(),  # type: ignore[arg-type]
+        )  # fmt: skip
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise InputError(f"the API would refuse this transaction: {problems}") from None
     settings = invocation(ctx).settings
     from feature_repo.operations import lookup_online_features, open_feature_store
 
-    row = {
-        "customer_id": customer_id,
-        "merchant_id": merchant_id,
-        "amount": amount,
-        "merchant_country": merchant_country,
-        "channel": channel,
-        "transaction_time": datetime.now(UTC),
-    }
-    values = lookup_online_features(open_feature_store(settings), service, [row])
+    values = lookup_online_features(
+        open_feature_store(settings), service, [request.model_dump(exclude_none=True)]
+    )
     echo_json({name: column[0] for name, column in values.items()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -13,12 +14,25 @@ from lifecycle.cli.context import invocation
 __all__: list[str] = []
 
 
+class LogLevel(StrEnum):
+    """Uvicorn's log levels."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
 @app.command("serve")
 def serve_command(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65_535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Uvicorn worker processes.")] = 1,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="Uvicorn's log level (info: a line per request).")
+    ] = LogLevel.INFO,
+    access_log: Annotated[bool, typer.Option(help="Log each request (method, path, status).")] = True,
 ) -> None:
     """Start the prediction API (uvicorn) on the champion of the current profile."""
     settings = invocation(ctx).settings
@@ -29,4 +43,13 @@ def serve_command(
     os.environ["SKEWLESS_ROOT_DIR"] = str(settings.root_dir)
     os.environ["SKEWLESS_MODEL_NAME"] = settings.model_name
     factory = "serving.app:app_from_environment"
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="warning")
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"Skewless API for '{settings.model_name}@champion' ({settings.profile.value} profile) on "
+        f"http://{shown}:{port} · {workers} worker(s) · docs at http://{shown}:{port}/docs",
+        err=True,
+    )
+    uvicorn.run(
+        factory, factory=True, host=host, port=port, workers=workers,
+        log_level=log_level.value, access_log=access_log,
+    )  # fmt: skip

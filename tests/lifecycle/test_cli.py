@@ -57,6 +57,21 @@ def test_simulate_then_build_features(tmp_path: Path) -> None:
     assert summary["start"] == "2026-01-05" and summary["rows"]["customer_activity"] > 0
 
 
+def test_the_reproduce_command_makes_the_same_world(tmp_path: Path) -> None:
+    """The printed command names the drift start given, and running it writes the same bytes."""
+    first = make_workspace(tmp_path / "first").root_dir
+    options = ("--start", "2026-01-01", "--end", "2026-01-11", "--scale", "0.02", "--scenario", "concept")
+    simulated = _run(first, "simulate", *options, "--drift-start", "2026-01-03")
+    assert simulated.returncode == 0, simulated.stderr
+    command = simulated.stderr.split("reproduce with: skewless ", 1)[1].split()
+    assert command[-2:] == ["--drift-start", "2026-01-03"]
+    second = make_workspace(tmp_path / "second").root_dir
+    again = _run(second, *command)
+    assert again.returncode == 0, again.stderr
+    for table in ("transactions.parquet", "labels.parquet"):
+        assert (first / "data" / "raw" / table).read_bytes() == (second / "data" / "raw" / table).read_bytes()
+
+
 def test_missing_data_folder(tmp_path: Path) -> None:
     result = _run(tmp_path / "nowhere", "features", "build")
     _one_line_error(result, "run `skewless simulate` first")
@@ -73,6 +88,20 @@ def test_missing_data_folder(tmp_path: Path) -> None:
         ["run", "--replay-days", "7"],  # the scenario's change would come after the replay
         ["monitor", "check", "--every", "week"],
         ["--profile", "cloud", "apply"],
+        # what the API refuses, lookup refuses (the same request model), before opening any store
+        [
+            "lookup",
+            "--customer-id",
+            "1",
+            "--merchant-id",
+            "1",
+            "--amount",
+            "10",
+            "--merchant-country",
+            "Germany",
+            "--channel",
+            "web",
+        ],
     ],
 )
 def test_a_refused_argument_writes_nothing(tmp_path: Path, arguments: list[str]) -> None:
@@ -80,6 +109,9 @@ def test_a_refused_argument_writes_nothing(tmp_path: Path, arguments: list[str])
     _one_line_error(result)
     assert result.returncode in (2, UnknownScenarioError.exit_code, InvalidDateRangeError.exit_code)
     assert list(tmp_path.iterdir()) == []  # no data/, no mlflow.db, no registry.db
+    if "lookup" in arguments:
+        assert "the API would refuse this transaction: merchant_country:" in result.stderr
+        assert "channel: Input should be 'in_store', 'contactless' or 'online'" in result.stderr
     if "meteor" in arguments:
         choices = "choose one of concept, covariate, none, pipeline_break"
         assert f"unknown scenario 'meteor': {choices}" in result.stderr

@@ -41,8 +41,9 @@ def api_in_process(settings: Settings, **overrides: Any) -> Iterator[LiveApi]:
         yield LiveApi(url)
 
 
-def start_api(settings: Settings, **env: str) -> LiveApi:
-    """`skewless serve` as a real process on a free loopback port, once ready."""
+def start_api(settings: Settings, output: Path | None = None, **env: str) -> LiveApi:
+    """`skewless serve` as a real process on a free loopback port, once ready (what it prints to
+    ``output``, if given: the start-up line on stderr, uvicorn's access log on stdout)."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SKEWLESS_", "FEAST_"))}
     environment.update(env)
@@ -50,8 +51,8 @@ def start_api(settings: Settings, **env: str) -> LiveApi:
         [sys.executable, "-m", "lifecycle.cli", "--root-dir", str(settings.root_dir), "--profile",
          settings.profile.value, "serve", "--port", str(port)],
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output.open("wb") if output is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output is not None else subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

@@ -3,8 +3,13 @@ where SIGTERM is the subject)."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import signal
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -112,8 +117,11 @@ def test_health_model_metrics_and_openapi(api: LiveApi, served: TrainedWorld) ->
 
 
 @pytest.mark.slow
-def test_sigterm_flushes_the_served_log(served: TrainedWorld) -> None:
-    api = start_api(served.settings, SKEWLESS_LOG_FLUSH_SECONDS="600", SKEWLESS_LOG_FLUSH_ROWS="100000")
+def test_sigterm_flushes_the_served_log(served: TrainedWorld, tmp_path: Path) -> None:
+    printed = tmp_path / "serve.log"
+    api = start_api(
+        served.settings, printed, SKEWLESS_LOG_FLUSH_SECONDS="600", SKEWLESS_LOG_FLUSH_ROWS="100000"
+    )
     ids = []
     for amount in (10.0, 20.0, 30.0, 40.0, 50.0):
         status, body = call(api, "POST", "/predict", transaction(served.parity_row, amount=amount))
@@ -125,6 +133,10 @@ def test_sigterm_flushes_the_served_log(served: TrainedWorld) -> None:
     logged = served_log(served.settings)
     assert set(ids) <= set(logged["request_id"])
     assert not list(served.settings.layout.served_log_dir.rglob("*.tmp"))
+    # What the operator saw: where the API listens, then a line per request.
+    text = printed.read_text()
+    assert f"Skewless API for 'fraud_detection@champion' (embedded profile) on {api.url}" in text
+    assert text.count('"POST /predict HTTP/1.1" 200') == 5
 
 
 def test_a_row_older_than_its_ttl_is_served_missing_as_training_reads_it(
@@ -180,3 +192,75 @@ def test_a_row_older_than_its_ttl_is_served_missing_as_training_reads_it(
     # In time, the same customer's row is fresh and served as it is.
     status, fresh = call(api, "POST", "/predict", transaction(row))
     assert status == 200 and fresh["stale_features"] == [] and fresh["missing_features"] == []
+
+
+def _raw(api: LiveApi, path: str, data: bytes, timeout: float = 30) -> tuple[int, bytes, float]:
+    """POST raw bytes; returns (status, body, seconds)."""
+    request = urllib.request.Request(f"{api.url}{path}", data=data, method="POST",
+                                     headers={"content-type": "application/json"})  # fmt: skip
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read(), time.perf_counter() - started
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), time.perf_counter() - started
+
+
+ABUSE = [  # (what is sent in place of a good field, as raw JSON text), from issue 15's list
+    ("amount", "NaN"), ("amount", "Infinity"), ("amount", "-Infinity"), ("amount", "1e309"),
+    ("amount", '"12.5"'), ("amount", "true"), ("merchant_id", '"3"'), ("customer_id", "5.0"),
+    ("transaction_time", '"7"'), ("transaction_time", '"9999-12-31T23:59:59-14:00"'),
+    ("transaction_time", '"0001-01-01T00:00:00+14:00"'), ("transaction_time", '"1999-12-31T23:59:59Z"'),
+    ("transaction_time", "1714567890"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "literal"), ABUSE, ids=[f"{f}={v}" for f, v in ABUSE])
+def test_abusive_values_are_refused_with_422_naming_the_field_never_echoing_it(
+    api: LiveApi, served: TrainedWorld, field: str, literal: str
+) -> None:
+    good = json.dumps(transaction(served.parity_row, **{field: "PLACEHOLDER"}))
+    status, raw, _ = _raw(api, "/predict", good.replace('"PLACEHOLDER"', literal).encode())
+    assert status == 422, raw[:300]
+    detail = json.loads(raw)["detail"]
+    assert [problem["loc"] for problem in detail] == [["body", field]]
+    echoed = literal.strip('"')
+    assert echoed not in raw.decode() and "input" not in detail[0]
+
+
+def _post_head(api: LiveApi, headers: dict[str, str], chunks: int = 0) -> tuple[int, str, float]:
+    """Send a request's head (and ``chunks`` chunked 64 KiB pieces of a body), then read the answer."""
+    host, port = api.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    started = time.perf_counter()
+    connection.putrequest("POST", "/predict/batch")
+    for name, value in headers.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    piece = b'{"customer_id": 1},' * 3_500
+    try:
+        for _ in range(chunks):
+            connection.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server answered and closed before the body was all sent: what it should do
+    response = connection.getresponse()
+    answer = response.status, response.read().decode(), time.perf_counter() - started
+    connection.close()
+    return answer
+
+
+def test_not_json_is_400_and_a_huge_body_is_refused_before_it_is_read(api: LiveApi) -> None:
+    status, raw, _ = _raw(api, "/predict", b"{not json")
+    assert status == 400 and json.loads(raw) == {"detail": "the body is not valid JSON"}
+    # 30 MB announced: refused from the head alone, in milliseconds, with a short answer
+    status, text, seconds = _post_head(
+        api, {"content-type": "application/json", "content-length": "31457280"}
+    )
+    assert status == 413 and "larger than 1,048,576 bytes" in text and len(text) < 200 and seconds < 1.0
+    # the same streamed without a length: refused once the bytes received pass the cap
+    status, text, seconds = _post_head(
+        api, {"content-type": "application/json", "transfer-encoding": "chunked"}, chunks=480
+    )
+    assert status == 413 and "larger than 1,048,576 bytes" in text and seconds < 5.0
+    started = time.perf_counter()
+    assert call(api, "GET", "/health/live")[0] == 200 and time.perf_counter() - started < 0.5
