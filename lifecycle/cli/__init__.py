@@ -17,7 +17,7 @@ import typer
 
 from lifecycle.cli import data, labels, models, monitor, run, serving  # noqa: F401  (registers the commands)
 from lifecycle.cli.app import app
-from skewless.errors import SkewlessError
+from skewless.errors import DataNotFoundError, SkewlessError
 
 __all__ = ["app", "main"]
 
@@ -27,7 +27,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SkewlessError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(f"error: {' '.join(str(e).split())}", err=True)  # one line, whatever a library wrote
         sys.exit(e.exit_code)
     except typer.Abort:
         typer.echo("error: aborted", err=True)
@@ -39,6 +39,21 @@ def main() -> None:
         message = str(message).replace("Value error, ", "")  # pydantic's prefix, inside click's message
         typer.echo(f"error: {' '.join(message.split())}", err=True)
         sys.exit(int(getattr(e, "exit_code", 2)))
+    except Exception as e:
+        if not _unreadable_data(e):
+            raise
+        reason = " ".join(str(e).split())[:400]
+        typer.echo(
+            f"error: a data file cannot be read ({type(e).__name__}: {reason}); rebuild it with the step "
+            "that wrote it (skewless simulate, skewless features build)",
+            err=True,
+        )
+        sys.exit(DataNotFoundError.exit_code)
+
+
+def _unreadable_data(error: Exception) -> bool:
+    """A truncated or corrupt parquet file, as DuckDB or Arrow report it (wherever it was read)."""
+    return type(error).__module__.split(".")[0] in ("duckdb", "_duckdb", "pyarrow")
 
 
 if __name__ == "__main__":

@@ -230,3 +230,25 @@ def test_run_is_the_whole_loop_and_a_rerun_starts_clean_then_registry_errors_are
     _one_line_error(promoted_again, "has no version with alias 'challenger'")
     rolled = _run(ws, "rollback")
     _one_line_error(rolled, "replaced no earlier champion")
+
+
+def test_a_corrupt_data_file_or_a_malformed_yaml_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws").root_dir
+    simulated = _run(ws, "simulate", "--start", "2026-01-01", "--end", "2026-01-08", "--scale", "0.02")
+    assert simulated.returncode == 0 and _run(ws, "features", "build").returncode == 0
+    assert _run(ws, "apply").returncode == 0
+    transactions = ws / "data" / "raw" / "transactions.parquet"
+    transactions.write_bytes(transactions.read_bytes()[:1_000])  # a copy cut short
+    for command in (("features", "build"), ("train",)):
+        result = _run(ws, *command)
+        said = [
+            line for line in result.stderr.splitlines() if line.strip() and not line.startswith(("▶", "  ✓"))
+        ]
+        assert len(said) == 1 and said[0].startswith("error: a data file cannot be read"), result.stderr
+        assert "rebuild it" in said[0] and "Traceback" not in result.stderr
+        assert result.returncode == DataNotFoundError.exit_code
+    config = ws / "feature_repo" / "feature_store.yaml"
+    config.write_text(config.read_text() + "project: x\n  broken: [\n")
+    result = _run(ws, "materialize")
+    _one_line_error(result, "invalid feature store config")
+    assert result.returncode == 3
