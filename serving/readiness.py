@@ -11,7 +11,7 @@ from feature_repo.operations import read_online_features
 from serving.lineup import Lineup
 from serving.schemas import HealthResponse
 from serving.scorer import WARM_UP_ROW
-from skewless.errors import OnlineStoreError
+from skewless.errors import ModelNotFoundError, OnlineStoreError
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -38,6 +38,11 @@ class ReadinessProbe:
                 reachable, detail = True, None
             except OnlineStoreError as e:
                 reachable, detail = False, str(e)
+            except ModelNotFoundError as e:  # no champion yet: nothing to be ready with
+                self._last = (float("-inf"), False, None)
+                return HealthResponse(
+                    status="unavailable", model_loaded=False, online_store="unknown", detail=str(e)
+                )
             self._last = (time.monotonic(), reachable, detail)
         return HealthResponse(
             status="ok" if reachable else "unavailable",

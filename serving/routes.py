@@ -43,6 +43,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {400: _error("The body is not parseable JSON.")}
+NO_CHAMPION: dict[int | str, dict[str, Any]] = {503: _error("No champion yet (the API polls the registry).")}
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: _error("Missing or wrong token."),
     403: _error("Admin disabled (no SKEWLESS_ADMIN_TOKEN)."),
@@ -104,16 +105,16 @@ def ready(readiness: ReadinessDep) -> HealthResponse | JSONResponse:
     return health
 
 
-@router.get("/model", response_model=ModelInfoResponse, tags=["model"])
+@router.get("/model", response_model=ModelInfoResponse, responses=NO_CHAMPION, tags=["model"])
 def model_info(watcher: WatcherDep) -> ModelInfoResponse:
     """The champion: name, version, alias, feature service and features."""
-    return model_view(watcher.lineup)
+    return model_view(watcher.current())
 
 
-@router.get("/deployment", response_model=DeploymentResponse, tags=["model"])
+@router.get("/deployment", response_model=DeploymentResponse, responses=NO_CHAMPION, tags=["model"])
 def deployment(watcher: WatcherDep, comparison: ComparisonDep) -> DeploymentResponse:
     """Deployment mode in force, the challenger, and its live comparison with the champion."""
-    return deployment_view(watcher.lineup, comparison.verdict())
+    return deployment_view(watcher.current(), comparison.verdict())
 
 
 @router.get("/metrics", tags=["monitoring"], response_class=Response)

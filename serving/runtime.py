@@ -10,6 +10,7 @@ log (the API does it on shutdown, SIGTERM included).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from serving.predictor import Predictor
 from serving.readiness import ReadinessProbe
 from serving.shadow import ShadowRunner
 from serving.watcher import LineupWatcher, freeze_heap
+from skewless.errors import ModelNotFoundError
 from skewless.registry import ModelRegistry
 from skewless.settings import Settings
 
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from feast import FeatureStore
 
 __all__ = ["ServingRuntime", "build_runtime", "start_runtime"]
+
+logger = logging.getLogger("skewless.serving")
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,21 @@ class ServingRuntime:
 def build_runtime(settings: Settings, registry: ModelRegistry) -> ServingRuntime:
     """Load the lineup ``registry`` describes and wire the API's parts (not started).
 
+    With no champion yet, the API starts without a lineup: not ready, answering 503 with the
+    reason, until a poll of the registry finds one.
+
     Raises:
-        ModelNotFoundError: there is no champion.
         RegistryUnavailableError: the registry cannot be read.
     """
     store = open_feature_store(settings)
-    lineup = build_lineup(registry, store, settings, read_registry_view(registry, settings))
+    lineup: Lineup | None
+    try:
+        lineup = build_lineup(registry, store, settings, read_registry_view(registry, settings))
+    except ModelNotFoundError as e:
+        logger.warning(
+            "starting not ready: %s; the registry is polled every %s s", e, settings.reload_interval_s
+        )
+        lineup = None
     metrics = ServingMetrics()
     metrics.registry.register(MonitoringGaugesCollector(settings.layout.monitoring_gauges))
     log = ServedFeatureLog(
@@ -87,8 +100,7 @@ def build_runtime(settings: Settings, registry: ModelRegistry) -> ServingRuntime
     events = DeploymentEventLog(settings.layout.deployment_events)
     watcher = LineupWatcher(settings, registry, store, lineup, metrics, comparison, log, events)
 
-    def current() -> Lineup:
-        return watcher.lineup
+    current = watcher.current
 
     predictor = Predictor(current, settings.max_batch_size, metrics, log, comparison, shadow)
     return ServingRuntime(

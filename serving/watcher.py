@@ -6,6 +6,9 @@ when an alias, the deployment tag or a rollback tag moved (the API polls it ever
 deployment in the registry and applies it here at once; :meth:`~LineupWatcher.check_canary`
 judges the canary and rolls it back, recording why on the version so that no worker or
 restart puts it back. One change at a time (a lock); a swap is one reference assignment.
+
+With no champion in the registry yet, the API starts with no lineup: it is not ready,
+answers 503 saying so, and takes the champion at the first poll that finds one.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from serving.deployment_events import DeploymentEventLog
 from serving.feature_log import ServedFeatureLog
 from serving.lineup import Lineup, build_lineup, read_registry_view
 from serving.metrics import ServingMetrics
-from skewless.errors import RegistryUnavailableError
+from skewless.errors import ModelNotFoundError, RegistryUnavailableError
 from skewless.modes import DeploymentMode
 from skewless.registry import Deployment, ModelRegistry
 from skewless.served_log import log_schema
@@ -67,7 +70,7 @@ class LineupWatcher:
         settings: Settings,
         registry: ModelRegistry,
         store: FeatureStore,
-        lineup: Lineup,
+        lineup: Lineup | None,
         metrics: ServingMetrics,
         comparison: LiveComparison,
         log: ServedFeatureLog,
@@ -82,8 +85,23 @@ class LineupWatcher:
         self.log = log
         self.events = events
         self._lock = threading.Lock()
-        log.schema = log_schema(model.encoding for model in lineup.models)
-        metrics.publish_lineup(None, lineup)
+        log.schema = log_schema(model.encoding for model in (lineup.models if lineup else []))
+        if lineup is not None:
+            metrics.publish_lineup(None, lineup)
+
+    def current(self) -> Lineup:
+        """The lineup in force.
+
+        Raises:
+            ModelNotFoundError: no champion has been found yet (the API is not ready).
+        """
+        lineup = self.lineup
+        if lineup is None:
+            raise ModelNotFoundError(
+                f"no champion of '{self.registry.model_name}' yet: the API answers once one is promoted "
+                "(it polls the registry)"
+            )
+        return lineup
 
     def reload(self) -> ReloadResult:
         """Rebuild the lineup if the registry moved (an alias, the deployment, a rollback tag).
@@ -97,14 +115,14 @@ class LineupWatcher:
             view = read_registry_view(self.registry, self.settings)
             lineup = (
                 current
-                if current.matches(view)
+                if current is not None and current.matches(view)
                 else build_lineup(self.registry, self.store, self.settings, view, current)
             )
             if lineup is not current:
-                self._swap(current, lineup, "registry changed")
+                self._swap(current, lineup, "registry changed" if current else "first champion found")
             return ReloadResult(
                 lineup is not current,
-                current.champion.model.version,
+                current.champion.model.version if current else 0,
                 lineup.champion.model.version,
                 lineup.challenger_version,
                 lineup.mode,
@@ -118,7 +136,7 @@ class LineupWatcher:
             RegistryUnavailableError: the registry cannot be read or written.
         """
         with self._lock:
-            current = self.lineup
+            current = self.current()
             requested = self.registry.request_deployment(mode, canary_share, "set by an admin")
             view = replace(read_registry_view(self.registry, self.settings), requested=requested)
             lineup = build_lineup(self.registry, self.store, self.settings, view, current)
@@ -131,7 +149,7 @@ class LineupWatcher:
         verdict = self.comparison.verdict()
         if verdict.score_ks is not None:
             self.metrics.canary_score_ks.set(verdict.score_ks)
-        if lineup.mode is DeploymentMode.CANARY and verdict.departed:
+        if lineup is not None and lineup.mode is DeploymentMode.CANARY and verdict.departed:
             self._roll_back_canary(lineup, verdict)
         return verdict
 
@@ -139,6 +157,9 @@ class LineupWatcher:
         """One registry poll: a hiccup is counted, never raised (the next poll retries)."""
         try:
             self.reload()
+        except ModelNotFoundError:
+            if self.lineup is not None:  # the champion alias vanished under a serving API
+                self.metrics.reload_errors.inc()
         except Exception:
             self.metrics.reload_errors.inc()
 
@@ -166,12 +187,16 @@ class LineupWatcher:
             except RegistryUnavailableError as e:
                 self.events.append("registry_write_failed", logging.ERROR, error=str(e))
 
-    def _swap(self, before: Lineup, after: Lineup, why: str) -> None:
+    def _swap(self, before: Lineup | None, after: Lineup, why: str) -> None:
         self.lineup = after
         self.log.schema = log_schema(model.encoding for model in after.models)
-        if before.mode is not after.mode or before.challenger_version != after.challenger_version:
+        if (
+            before is None
+            or before.mode is not after.mode
+            or before.challenger_version != after.challenger_version
+        ):
             self.comparison.reset()
-        if before.champion.model.version != after.champion.model.version:
+        if before is None or before.champion.model.version != after.champion.model.version:
             self.metrics.reloads.inc()
         freeze_heap(collect=False)
         self.metrics.publish_lineup(before, after)

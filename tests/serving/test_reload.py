@@ -73,3 +73,39 @@ def test_hot_reload_when_the_champion_moves_with_no_failed_request(trained_copy:
     assert versions[0] == before and versions[-1] == newer
     # Versions only ever move forward: no request saw the old model after the swap.
     assert versions == sorted(versions)
+
+
+def test_with_no_champion_the_api_starts_not_ready_and_serves_once_one_is_promoted(
+    trained_copy: TrainedWorld,
+) -> None:
+    """As the runbook says: an API started before any champion exists is up but not ready, and
+    picks the champion up at its next registry poll, with no restart."""
+    from skewless.registry import CHAMPION
+
+    registry = trained_copy.registry
+    version = registry.alias_version(CHAMPION)
+    assert version is not None
+    registry.delete_alias(CHAMPION)
+    with api_in_process(trained_copy.settings, reload_interval_s=0.3) as api:
+        assert call(api, "GET", "/health/live")[0] == 200
+        status, ready = call(api, "GET", "/health/ready")
+        assert status == 503 and ready["model_loaded"] is False and "no champion" in ready["detail"]
+        for method, path, body in (
+            ("POST", "/predict", transaction(trained_copy.parity_row)),
+            ("GET", "/model", None),
+            ("GET", "/deployment", None),
+        ):
+            status, answer = call(api, method, path, body)
+            assert status == 503 and "no champion of 'fraud_detection' yet" in answer["detail"], (
+                path,
+                answer,
+            )
+        registry.promote(version)  # what `skewless promote` does once a candidate passes the gate
+        deadline = time.monotonic() + 20
+        while call(api, "GET", "/health/ready")[0] != 200:
+            assert time.monotonic() < deadline, "the API never picked the champion up"
+            time.sleep(0.2)
+        status, answer = call(api, "POST", "/predict", transaction(trained_copy.parity_row))
+        assert status == 200 and answer["model_version"] == version
+        _, text = call(api, "GET", "/metrics")
+        assert "skewless_model_reload_errors_total 0.0" in text  # waiting for a champion is not an error
