@@ -1,4 +1,9 @@
-"""Writes that never leave a half-written file readable: write a temporary name, then rename."""
+"""Writes that never leave a half-written file readable: write a temporary name, then rename.
+
+Files and folders end with the modes the process umask gives (0644 and 0755 under the
+usual 022), as a plain ``open`` would: the temporary names are created private (0600,
+0700) and opened up before the rename.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,25 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["append_line", "replace_directory", "write_parquet_atomic", "write_text_atomic"]
+__all__ = ["append_line", "process_umask", "replace_directory", "write_parquet_atomic", "write_text_atomic"]
+
+
+def process_umask() -> int:
+    """The process umask, read without changing it (Linux), else set and put back."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _open_up(path: str | Path, directory: bool = False) -> None:
+    os.chmod(path, (0o777 if directory else 0o666) & ~process_umask())
+
 
 # Fixed writer options so the same table always gives the same bytes.
 _PARQUET_OPTIONS: dict[str, object] = {
@@ -34,6 +57,7 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     os.close(fd)
     try:
         pq.write_table(table, tmp_name, **_PARQUET_OPTIONS)
+        _open_up(tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -47,6 +71,7 @@ def write_text_atomic(text: str, path: Path) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        _open_up(tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -67,6 +92,7 @@ def replace_directory(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _open_up(staging, directory=True)
     retired = target.with_name(f".{target.name}.retired.{os.getpid()}")
     if target.exists():
         os.replace(target, retired)
