@@ -92,7 +92,7 @@ def story_chart(result: dict[str, Any]) -> str:
         colour, label = style
         day = (date.fromisoformat(event["day"]) - first).days + 1  # at the end of that day
         x = _x(day, days)
-        row = sum(1 for other, _ in seen if abs(other - x) < 70)
+        row = sum(1 for other, _ in seen if abs(other - x) < 120)
         seen.append((x, row))
         y_text = TOP - 44 + 14 * (row % 3)
         markers.append(
