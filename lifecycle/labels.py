@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from monitoring.windows import served_rows_sql
 from simulation.analysts import AnalystTeam, review_alerts
 from skewless.atomic import write_parquet_atomic
 from skewless.errors import DataNotFoundError, LabelFeedError
 from skewless.labels import LABEL_COLUMNS, validate_labels
 from skewless.layout import DataLayout
-from skewless.served_log import ServedColumn, has_log, log_glob
+from skewless.served_log import ServedColumn, has_log
 
 __all__ = [
     "Analysts",
@@ -106,17 +107,17 @@ def ingest_labels(layout: DataLayout, labels: pd.DataFrame, name: str) -> Ingest
 
 
 def _day_alerts(layout: DataLayout, day: date) -> pd.DataFrame:
+    """The answers flagged for review among those served for ``day``'s transactions."""
     c = ServedColumn
     low = datetime.combine(day, datetime.min.time(), UTC)
-    sql = (
-        f"SELECT TRY_CAST({c.TRANSACTION_ID} AS BIGINT) AS transaction_id, "
-        f"{c.TRANSACTION_TIME} AS transaction_time, {c.SCORE} AS score "
-        f"FROM read_parquet('{log_glob(layout.served_log_dir)}', hive_partitioning = true, "
-        f"union_by_name = true) WHERE {c.SERVED} AND {c.DECISION} "
-        f"AND TRY_CAST({c.TRANSACTION_ID} AS BIGINT) IS NOT NULL "
-        f"AND {c.TRANSACTION_TIME} >= CAST('{low.isoformat()}' AS TIMESTAMPTZ) "
-        f"AND {c.TRANSACTION_TIME} < CAST('{(low + timedelta(days=1)).isoformat()}' AS TIMESTAMPTZ)"
+    transaction_id = f"TRY_CAST({c.TRANSACTION_ID} AS BIGINT)"
+    columns = (
+        f"{transaction_id} AS transaction_id, {c.TRANSACTION_TIME} AS transaction_time, {c.SCORE} AS score"
     )
+    served = served_rows_sql(
+        layout.served_log_dir, low, low + timedelta(days=1), None, columns, clock="event"
+    )
+    sql = f"{served} AND {c.DECISION} AND {transaction_id} IS NOT NULL"
     with duckdb.connect() as connection:
         connection.execute("SET TimeZone = 'UTC'")
         alerts: pd.DataFrame = connection.execute(sql).df()

@@ -25,7 +25,7 @@ back.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from monitoring.performance import auc_with_error
 from monitoring.reference import ModelReference
 from monitoring.windows import bucket_sql, served_rows_sql, window_bounds
 from skewless.errors import ServedLogError
-from skewless.labels import LABEL_AGE_DAYS, LabelSource, labels_sql
+from skewless.labels import LABEL_AGE_DAYS, label_status_sql
 from skewless.served_log import ServedColumn, has_log
 
 __all__ = [
@@ -78,7 +78,6 @@ class LabelSignals:
     precision: Signal
     recall: Signal
     auc_at_age: Signal
-    signals: list[str] = field(default_factory=lambda: ["precision", "recall", "auc_at_age"])
 
     @property
     def all(self) -> list[Signal]:
@@ -213,17 +212,7 @@ def measure_signals(
         rows = served_rows_sql(folder, start, end, reference.version, columns, clock)
         served = f"{rows} AND {c.TRANSACTION_ID} IS NOT NULL"
         moment = f"CAST('{as_of.isoformat()}' AS TIMESTAMPTZ)"
-        known = (
-            (
-                f"SELECT transaction_id, "
-                f"max(is_fraud) FILTER (WHERE source = '{LabelSource.INVESTIGATION}') AS verdict, "
-                f"min(label_time) FILTER (WHERE source = '{LabelSource.CHARGEBACK}') AS charged_at "
-                f"FROM ({labels_sql(label_files)}) WHERE label_time <= {moment} GROUP BY transaction_id"
-            )
-            if label_files
-            else "SELECT NULL::BIGINT AS transaction_id, NULL::INT AS verdict, "
-            "NULL::TIMESTAMPTZ AS charged_at"
-        )
+        known = label_status_sql(label_files, as_of)
         query = (
             f"SELECT s.bucket, epoch({moment} - s.{c.TRANSACTION_TIME}) / 86400.0, s.{c.SCORE}, "
             f"s.{c.DECISION}::INT, "

@@ -9,7 +9,6 @@ low coverage and are judged only once enough is known (see PerformanceRules).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from scipy.stats import rankdata
 from monitoring.config import Clock, PerformanceRules
 from monitoring.reference import ModelReference
 from monitoring.windows import bucket_sql, served_rows_sql, window_bounds
+from skewless.auc import hanley_mcneil_error
 from skewless.errors import ServedLogError
 from skewless.served_log import ServedColumn, has_log
 
@@ -60,11 +60,7 @@ def auc_with_error(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float
         return None
     ranks = rankdata(scores)
     auc = (ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)) / (
-        positives * negatives
-    )
-    return float(auc), float(math.sqrt(max(variance, 0.0)))
+    return float(auc), hanley_mcneil_error(float(auc), positives, negatives)
 
 
 def _judge(

@@ -83,8 +83,10 @@ def _signal_evidence(signal: Signal) -> dict[str, Any]:
 def newest_signals(report: MonitoringReport) -> list[Signal]:
     """Each early signal on the newest window it could be judged on (labels arrive late)."""
     newest: list[Signal] = []
-    for index in range(3):
-        judged = [w.all[index] for w in report.signal_windows if w.all[index].status != "insufficient"]
+    for name in ("precision", "recall", "auc_at_age"):
+        judged = [
+            getattr(w, name) for w in report.signal_windows if getattr(w, name).status != "insufficient"
+        ]
         if judged:
             newest.append(judged[-1])
     return newest

@@ -22,6 +22,7 @@ simulated analysts' daily reviews, or a case-management export ingested with
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -35,6 +36,7 @@ __all__ = [
     "LABEL_COLUMNS",
     "LabelSource",
     "label_files",
+    "label_status_sql",
     "labels_sql",
     "validate_labels",
 ]
@@ -69,6 +71,22 @@ def labels_sql(files: Iterable[Path]) -> str:
         f"SELECT CAST(transaction_id AS BIGINT) AS transaction_id, CAST(is_fraud AS INT) AS is_fraud, "
         f"label_time, coalesce(source, CASE WHEN is_fraud = 1 THEN 'chargeback' ELSE 'matured' END) "
         f"AS source FROM read_parquet([{names}], union_by_name = true)"
+    )
+
+
+def label_status_sql(files: Iterable[Path], as_of: datetime | None = None) -> str:
+    """A DuckDB relation, one row per labelled transaction, of what is known at ``as_of`` (default:
+    everything): ``verdict``, the analysts' (1, 0, or NULL when not reviewed), and ``charged_at``,
+    when its chargeback arrived (NULL: none yet)."""
+    files = list(files)
+    if not files:
+        return "SELECT NULL::BIGINT AS transaction_id, NULL::INT AS verdict, NULL::TIMESTAMPTZ AS charged_at"
+    known = "" if as_of is None else f" WHERE label_time <= CAST('{as_of.isoformat()}' AS TIMESTAMPTZ)"
+    return (
+        f"SELECT transaction_id, "
+        f"max(is_fraud) FILTER (WHERE source = '{LabelSource.INVESTIGATION}') AS verdict, "
+        f"min(label_time) FILTER (WHERE source = '{LabelSource.CHARGEBACK}') AS charged_at "
+        f"FROM ({labels_sql(files)}){known} GROUP BY transaction_id"
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -25,7 +26,7 @@ from feature_repo.operations import ONE_MICROSECOND, feature_service_schema, his
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import DataNotFoundError, InvalidDateRangeError
-from skewless.labels import CHARGEBACK_WINDOW_DAYS, LabelSource
+from skewless.labels import CHARGEBACK_WINDOW_DAYS, LabelSource, labels_sql
 from skewless.layout import DataLayout
 from skewless.progress import Progress
 from skewless.raw_data import RawDataManifest, read_manifest
@@ -80,18 +81,17 @@ def known_labels(layout: DataLayout, cutoff: datetime) -> pd.DataFrame:
     A fraud label from any source wins over a legitimate one; among equals the first known.
     Transactions with no label known yet are absent.
     """
-    files = layout.label_files
-    frames = [pd.read_parquet(path, columns=None) for path in files]
-    labels = pd.concat(
-        [f.reindex(columns=["transaction_id", LABEL, "label_time", "source"]) for f in frames],
-        ignore_index=True,
+    sql = (
+        f"SELECT transaction_id, is_fraud AS {LABEL}, label_time, source "
+        f"FROM ({labels_sql(layout.label_files)}) "
+        f"WHERE label_time <= CAST('{cutoff.isoformat()}' AS TIMESTAMPTZ) QUALIFY row_number() OVER "
+        f"(PARTITION BY transaction_id ORDER BY is_fraud DESC, label_time, source) = 1 "
+        "ORDER BY transaction_id"
     )
-    labels["source"] = labels["source"].fillna(
-        pd.Series(np.where(labels[LABEL] == 1, LabelSource.CHARGEBACK.value, LabelSource.MATURED.value))
-    )
-    labels = labels[labels["label_time"] <= pd.Timestamp(cutoff)]
-    labels = labels.sort_values(["transaction_id", LABEL, "label_time"], ascending=[True, False, True])
-    return labels.drop_duplicates("transaction_id").reset_index(drop=True)
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        labels: pd.DataFrame = connection.execute(sql).df()
+    return labels
 
 
 def chargeback_delay_share(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from skewless.auc import hanley_mcneil_error
 from skewless.labels import LABEL_AGE_DAYS, LabelSource
 from skewless.model_input import FeatureEncoding
 from training.dataset import LABEL, TrainingSet
@@ -206,13 +207,6 @@ def _share_error(share: float | None, count: int) -> float | None:
     return None if share is None or count <= 0 else float(np.sqrt(share * (1 - share) / count))
 
 
-def _auc_error(auc: float, positives: int, negatives: int) -> float:
-    """Hanley-McNeil standard error of an AUC."""
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    variance = auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
-    return float(np.sqrt(max(variance, 0.0) / (positives * negatives)))
-
-
 def auc_at_label_age(
     frame: pd.DataFrame, scores: np.ndarray, cutoff: pd.Timestamp
 ) -> tuple[float, float] | None:
@@ -233,7 +227,7 @@ def auc_at_label_age(
     if positives == 0 or positives == len(known):
         return None
     auc = float(roc_auc_score(known, scores[old_enough]))
-    return auc, _auc_error(auc, positives, len(known) - positives)
+    return auc, hanley_mcneil_error(auc, positives, len(known) - positives)
 
 
 def _weights(frame: pd.DataFrame) -> np.ndarray | None:

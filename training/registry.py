@@ -10,13 +10,13 @@ rollback (``ModelRegistry.roll_back_champion``) can follow it back.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from skewless.auc import hanley_mcneil_error
 from skewless.errors import PromotionRefusedError
 from skewless.progress import Progress
 from skewless.registry import CHALLENGER, CHAMPION, EVALUATION_SET_ARTIFACT, ModelRegistry, RegisteredModel
@@ -73,11 +73,7 @@ def _slice_aucs(evaluation: Evaluation) -> dict[str, tuple[float, float]]:
                 continue
             auc, positives = float(stats["roc_auc"]), int(stats["positives"] or 0)
             negatives = int(stats["rows"] or 0) - positives
-            q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-            variance = (
-                auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
-            ) / (positives * negatives)
-            found[f"{name}={value}"] = (auc, math.sqrt(max(variance, 0.0)))
+            found[f"{name}={value}"] = (auc, hanley_mcneil_error(auc, positives, negatives))
     return found
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from lifecycle.loop.chart import story_chart
 from monitoring.performance import auc_with_error
 from skewless.atomic import write_text_atomic
-from skewless.labels import LabelSource, labels_sql
+from skewless.labels import label_status_sql
 from skewless.layout import DataLayout
 from skewless.served_log import ServedColumn, log_glob
 
@@ -37,20 +37,13 @@ def served_with_labels(layout: DataLayout) -> pd.DataFrame:
     import duckdb
 
     c = ServedColumn
-    feed = [p for p in layout.label_files if p != layout.labels]
-    reviews = (
-        f"SELECT transaction_id, max(is_fraud) AS reviewed_fraud FROM ({labels_sql(feed)}) "
-        f"WHERE source = '{LabelSource.INVESTIGATION}' GROUP BY transaction_id"
-        if feed
-        else "SELECT NULL::BIGINT AS transaction_id, NULL::INT AS reviewed_fraud"
-    )
     sql = (
         f"SELECT s.{c.TRANSACTION_TIME}, s.{c.MODEL_VERSION}, s.{c.SCORE}, s.{c.DECISION}, l.is_fraud, "
-        f"t.oracle_score, r.reviewed_fraud "
+        f"t.oracle_score, r.verdict AS reviewed_fraud "
         f"FROM read_parquet('{log_glob(layout.served_log_dir)}', hive_partitioning = true) s "
         f"JOIN read_parquet('{layout.labels}') l ON s.{c.TRANSACTION_ID} = CAST(l.transaction_id AS VARCHAR) "
         f"JOIN read_parquet('{layout.transactions}') t ON l.transaction_id = t.transaction_id "
-        f"LEFT JOIN ({reviews}) r ON l.transaction_id = r.transaction_id "
+        f"LEFT JOIN ({label_status_sql(layout.label_files)}) r ON l.transaction_id = r.transaction_id "
         f"WHERE s.{c.SERVED}"
     )
     with duckdb.connect() as connection:
