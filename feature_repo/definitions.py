@@ -26,7 +26,7 @@ from feast import (
     ValueType,
 )
 from feast.on_demand_feature_view import on_demand_feature_view
-from feast.types import Float64, Int64, String, UnixTimestamp
+from feast.types import Array, Float64, Int64, String, UnixTimestamp
 
 from skewless.contract import (
     CREATED_TIMESTAMP,
@@ -71,6 +71,11 @@ customer_activity_view = FeatureView(
     ttl=timedelta(days=30),
     schema=[
         Field(name="txn_count_1h", dtype=Int64, description="Transactions in the last hour"),
+        Field(
+            name="txn_times_1h",
+            dtype=Array(Float64),
+            description="Epoch seconds (whole) of the transactions in the last hour; feeds txn_count_1h_now",
+        ),
         Field(name="txn_count_24h", dtype=Int64, description="Transactions in the last 24 hours"),
         Field(name="txn_count_7d", dtype=Int64, description="Transactions in the last 7 days"),
         Field(name="amount_sum_7d", dtype=Float64),
@@ -210,10 +215,10 @@ def transaction_context(inputs: dict[str, list]) -> dict[str, list]:
         inputs["home_country"],
         inputs["account_open_time"],
         inputs["last_txn_time"],
-        inputs["txn_count_1h"],
+        inputs["txn_times_1h"],
         strict=True,
     )
-    for amount, channel, country, when_raw, mean, std, home, opened_raw, last_raw, count_1h in rows:
+    for amount, channel, country, when_raw, mean, std, home, opened_raw, last_raw, times_1h in rows:
         when, opened, last = moment(when_raw), moment(opened_raw), moment(last_raw)
         gap = None if when is None or last is None else (when - last).total_seconds()
         has_mean, has_std = not missing(mean) and mean > 0, not missing(std) and std > 0
@@ -228,19 +233,30 @@ def transaction_context(inputs: dict[str, list]) -> dict[str, list]:
         out["account_age_days"].append(age_days)
         out["is_new_account"].append(None if age_days is None else float(age_days < new_account_days))
         out["seconds_since_last_txn"].append(gap)
-        # Transactions in the hour up to and including this one (the stored count is as
-        # of the last transaction, so it only carries over if that was within the hour).
-        recent = gap is not None and gap <= 3_600 and not missing(count_1h)
-        out["txn_count_1h_now"].append(None if gap is None else 1.0 + (float(count_1h) if recent else 0.0))
+        # Transactions in the hour up to and including this one: this one, and those of the
+        # stored hour (as of the last transaction) not yet an hour old now, in whole seconds
+        # as the online store keeps times.
+        if gap is None or when is None:
+            out["txn_count_1h_now"].append(None)
+        else:
+            since = int(when.timestamp()) - 3_600
+            stored = list(times_1h) if isinstance(times_1h, list | tuple) else []
+            if getattr(times_1h, "ndim", 0) == 1:  # a numpy array, as the offline path passes it
+                stored = times_1h.tolist()
+            out["txn_count_1h_now"].append(1.0 + sum(1.0 for t in stored if t >= since))
     return out
 
 
 fraud_detection_v1 = FeatureService(
     name=FEATURE_SERVICE_V1,
     features=[
-        # last_txn_time is a timestamp feeding the transforms, not a model input.
+        # last_txn_time and txn_times_1h feed the transforms; they are not model inputs.
         customer_activity_view[
-            [f.name for f in customer_activity_view.features if f.name != "last_txn_time"]
+            [
+                f.name
+                for f in customer_activity_view.features
+                if f.name not in ("last_txn_time", "txn_times_1h")
+            ]
         ],
         customer_profile_view[["age_band", "credit_limit"]],
         merchant_stats_view,

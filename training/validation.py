@@ -123,13 +123,15 @@ def _rows(ts: TrainingSet, rules: ValidationRules) -> list[Check]:
 
 def _point_in_time(ts: TrainingSet) -> list[Check]:
     checks = []
-    for column in ("last_txn_time", "account_open_time"):
-        if column not in ts.frame.columns:
+    # Activity must be from before the row's state time (1 µs before the transaction); an account
+    # may open at the transaction's very instant (its profile is valid from then, online too).
+    for column, reference in (("last_txn_time", EVENT_TIMESTAMP), ("account_open_time", "transaction_time")):
+        if column not in ts.frame.columns or reference not in ts.frame.columns:
             continue
         stamped = pd.to_datetime(ts.frame[column], utc=True)
-        late = int((stamped > ts.frame[EVENT_TIMESTAMP]).sum())
+        late = int((stamped > pd.to_datetime(ts.frame[reference], utc=True)).sum())
         checks.append(
-            Check(f"point in time: {column} <= row timestamp", late == 0, f"{late} rows from the future")
+            Check(f"point in time: {column} <= {reference}", late == 0, f"{late} rows from the future")
         )
     return checks
 

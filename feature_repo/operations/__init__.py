@@ -6,8 +6,14 @@ from feature_repo.operations.apply import ApplySummary, apply_feature_repo
 from feature_repo.operations.config import load_repo_config, open_feature_store
 from feature_repo.operations.historical import ONE_MICROSECOND, historical_features
 from feature_repo.operations.materialize import MaterializeSummary, materialize_features
-from feature_repo.operations.online import OnlineFeatures, lookup_online_features, read_online_features
+from feature_repo.operations.online import OnlineFeatures, read_online_features
 from feature_repo.operations.push import push_online
+from feature_repo.operations.service_reader import (
+    ServiceRead,
+    ServiceReader,
+    is_missing,
+    lookup_online_features,
+)
 from feature_repo.operations.services import feature_entities, feature_service_schema, get_feature_service
 
 __all__ = [
@@ -26,4 +32,7 @@ __all__ = [
     "open_feature_store",
     "push_online",
     "read_online_features",
+    "ServiceRead",
+    "ServiceReader",
+    "is_missing",
 ]

@@ -1,4 +1,5 @@
-"""Online lookup of a feature service: the call the prediction API will make."""
+"""Online reads of a feature service through Feast, with statuses and event times (the TTL rule is
+``service_reader``'s)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from feast.type_map import feast_value_type_to_python_type
 from feature_repo.operations.services import get_feature_service
 from skewless.errors import OnlineStoreError
 
-__all__ = ["ONLINE_STORE_ERRORS", "OnlineFeatures", "lookup_online_features", "read_online_features"]
+__all__ = ["ONLINE_STORE_ERRORS", "OnlineFeatures", "read_online_features"]
 
 # What a failing SQLite or Redis online store raises underneath Feast.
 ONLINE_STORE_ERRORS: tuple[type[BaseException], ...] = (
@@ -95,23 +96,3 @@ def read_online_features(
         statuses[name] = list(result.statuses)
         event_seconds[name] = [t.seconds + t.nanos / 1e9 for t in result.event_timestamps]
     return OnlineFeatures(values=values, statuses=statuses, event_seconds=event_seconds)
-
-
-def lookup_online_features(
-    store: FeatureStore, service_name: str, rows: Sequence[Mapping[str, Any]]
-) -> dict[str, list[Any]]:
-    """Return the feature service's values for ``rows`` (entity keys + request fields).
-
-    Args:
-        store: the feature store.
-        service_name: feature service to read (e.g. ``fraud_detection_v1``).
-        rows: one mapping per transaction with join keys and request fields.
-
-    Returns:
-        Column name -> list of values, one per row, join keys included.
-
-    Raises:
-        FeatureRepoError: the service is not registered (run apply first).
-        OnlineStoreError: the online store cannot be read.
-    """
-    return read_online_features(store, service_name, rows).values

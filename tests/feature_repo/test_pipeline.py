@@ -40,6 +40,11 @@ def test_customer_activity_matches_brute_force(built: DataLayout) -> None:
     pd.testing.assert_frame_equal(
         got[expected.columns], expected, check_dtype=False, check_exact=False, atol=1e-5, rtol=1e-9
     )
+    # the hour's transaction times: as many as the hour's count, the newest being this one's (whole s)
+    times = got["txn_times_1h"].map(sorted)
+    assert (times.map(len) == got["txn_count_1h"]).all()
+    newest = (got["last_txn_time"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    assert (times.map(max) == newest.astype(float)).all()
 
 
 def test_merchant_stats_match_brute_force_and_use_only_arrived_labels(built: DataLayout) -> None:
@@ -61,7 +66,9 @@ def test_customer_profile_is_valid_from_account_opening(built: DataLayout) -> No
     profile = pd.read_parquet(built.feature_table_file("customer_profile"))
     customers = pd.read_parquet(built.customers)
     assert len(profile) == len(customers)
-    assert (profile["event_timestamp"].to_numpy() == customers["account_open_time"].to_numpy()).all()
+    # valid from one second before the opening (the training join reads 1 µs before a transaction)
+    opened = customers["account_open_time"] - pd.Timedelta(seconds=1)
+    assert (profile["event_timestamp"].to_numpy() == opened.to_numpy()).all()
 
 
 def test_rebuild_writes_the_same_bytes(built: DataLayout, tmp_path: Path) -> None:

@@ -61,3 +61,19 @@ def test_historical_features_never_look_ahead_and_respect_ttl(workspace: Setting
             assert pd.isna(value)
         else:
             assert value == expected
+
+
+def test_a_transaction_at_the_instant_its_account_opens_sees_its_profile(built_workspace: Settings) -> None:
+    """Offline (state as of 1 µs before) and online alike: the profile is valid from the opening."""
+    from feature_repo.operations import historical_features, lookup_online_features
+
+    customers = pd.read_parquet(built_workspace.layout.customers).sort_values("account_open_time")
+    customer = customers.iloc[-1]  # the newest account
+    opened = pd.Timestamp(customer["account_open_time"]).tz_convert("UTC")
+    request = {"customer_id": int(customer["customer_id"]), "merchant_id": 1, "amount": 25.0,
+               "merchant_country": "US", "channel": "online", "transaction_time": opened}  # fmt: skip
+    store = open_feature_store(built_workspace)
+    offline = historical_features(store, "fraud_detection_v1", pd.DataFrame([request])).iloc[0]
+    online = lookup_online_features(store, "fraud_detection_v1", [{**request, "transaction_time": opened}])
+    assert offline["credit_limit"] == customer["credit_limit"] == online["credit_limit"][0]
+    assert offline["account_age_days"] == online["account_age_days"][0] == 0.0

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from feast.transformation.udf_rehydrate import rehydrate_udf_from_source
@@ -37,7 +38,7 @@ def test_known_customer(transform: Callable[[dict[str, list[Any]]], dict[str, li
             "home_country": ["DE"],
             "account_open_time": [WHEN - timedelta(days=10)],
             "last_txn_time": [WHEN - timedelta(minutes=5)],
-            "txn_count_1h": [3],
+            "txn_times_1h": [[(WHEN - timedelta(minutes=m)).timestamp() for m in (50, 20, 5)]],
         }
     )
     assert out == {
@@ -70,7 +71,7 @@ def test_missing_inputs_give_missing_outputs(
             "home_country": [absent],
             "account_open_time": [absent],
             "last_txn_time": [absent],
-            "txn_count_1h": [absent],
+            "txn_times_1h": [absent],
         }
     )
     assert out["amount_to_mean_30d"] == [None] and out["amount_zscore_30d"] == [None]
@@ -80,19 +81,34 @@ def test_missing_inputs_give_missing_outputs(
     assert out["hour_of_day"] == [3] and out["txn_amount"] == [80.0]
 
 
-def test_burst_count_only_carries_over_within_the_hour(
+def test_hour_count_counts_only_transactions_still_inside_the_hour(
     transform: Callable[[dict[str, list[Any]]], dict[str, list[Any]]],
 ) -> None:
+    """The stored hour is as of the last transaction; of it, only what is under an hour old now counts.
+
+    (``1 + txn_count_1h`` gave 6 for the first row: it counted the four transactions that left the hour.)
+    """
+    stored_hour = [(WHEN - timedelta(minutes=m)).timestamp() for m in (100, 95, 90, 70, 59)]
     base = {
-        "amount": [10.0, 10.0],
-        "channel": ["online"] * 2,
-        "merchant_country": ["US"] * 2,
-        "transaction_time": [WHEN] * 2,
-        "amount_mean_30d": [10.0] * 2,
-        "amount_std_30d": [1.0] * 2,
-        "home_country": ["US"] * 2,
-        "account_open_time": [WHEN - timedelta(days=400)] * 2,
-        "last_txn_time": [WHEN - timedelta(minutes=59), WHEN - timedelta(minutes=61)],
-        "txn_count_1h": [5, 5],
+        "amount": [10.0, 10.0, 10.0],
+        "channel": ["online"] * 3,
+        "merchant_country": ["US"] * 3,
+        "transaction_time": [WHEN] * 3,
+        "amount_mean_30d": [10.0] * 3,
+        "amount_std_30d": [1.0] * 3,
+        "home_country": ["US"] * 3,
+        "account_open_time": [WHEN - timedelta(days=400)] * 3,
+        "last_txn_time": [
+            WHEN - timedelta(minutes=59),
+            WHEN - timedelta(minutes=61),
+            WHEN - timedelta(minutes=1),
+        ],
+        "txn_times_1h": [
+            stored_hour,
+            [t - 120 for t in stored_hour],
+            np.array(
+                [(WHEN - timedelta(minutes=m)).timestamp() for m in (30, 10, 1)]
+            ),  # as offline passes it
+        ],
     }
-    assert transform(base)["txn_count_1h_now"] == [6.0, 1.0]
+    assert transform(base)["txn_count_1h_now"] == [2.0, 1.0, 4.0]

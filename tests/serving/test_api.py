@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feature_repo.operations import historical_features, open_feature_store
+from feature_repo.operations import historical_features, lookup_online_features, open_feature_store
 from skewless.model_input import FeatureEncoding
 from tests.serving.client import call, transaction
 from tests.serving.conftest import LiveApi, served_log, start_api, stop_api
@@ -189,6 +189,13 @@ def test_a_row_older_than_its_ttl_is_served_missing_as_training_reads_it(
     kept += ["account_age_days", "is_new_account"]
     assert served_row[kept].notna().all(), served_row[kept]
     assert served_row[kept].to_dict() == offline[kept].to_dict()
+    # `skewless lookup` (lookup_online_features) applies the same TTL rule: it shows what the model got.
+    looked_up = lookup_online_features(store, info["feature_service"], [request.iloc[0].to_dict()])
+    assert looked_up["txn_count_7d"] == [None] and looked_up["merchant_txn_count_30d"] == [None]
+    np.testing.assert_array_equal(
+        np.array([looked_up[name][0] for name in activity], dtype=float), expired_vector
+    )
+    assert {name: looked_up[name][0] for name in kept} == served_row[kept].to_dict()
     # In time, the same customer's row is fresh and served as it is.
     status, fresh = call(api, "POST", "/predict", transaction(row))
     assert status == 200 and fresh["stale_features"] == [] and fresh["missing_features"] == []

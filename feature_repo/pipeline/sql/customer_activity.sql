@@ -21,6 +21,10 @@ windowed AS (
         -- offline value must too, or the transforms would differ between the two.
         date_trunc('second', transaction_time) AS last_txn_time,
         count(*) OVER w1h AS txn_count_1h,
+        -- The whole-second times of the hour's transactions: the request-time transform
+        -- counts those still inside the hour before a later transaction (a true window
+        -- count; 1 + txn_count_1h would keep counting transactions that left the hour).
+        list(CAST(epoch(date_trunc('second', transaction_time)) AS DOUBLE)) OVER w1h AS txn_times_1h,
         count(*) OVER w24h AS txn_count_24h,
         count(*) OVER w7d AS txn_count_7d,
         round(sum(cents) OVER w7d / 100.0, 6) AS amount_sum_7d,

@@ -1,12 +1,16 @@
 -- Customer profile: one row per customer, valid from the account's opening.
 -- Parameters: $customers (parquet path).
+-- Its event time is one second before the opening: the training join asks for the
+-- state as of one microsecond before each transaction, and the online store keeps
+-- whole seconds, so a transaction at the very instant its account opens sees its
+-- profile offline as it does online.
 SELECT
     customer_id,
-    account_open_time AS event_timestamp,
+    account_open_time - INTERVAL 1 SECOND AS event_timestamp,
     home_country,
     age_band,
     credit_limit,
     account_open_time,
-    account_open_time AS created
+    account_open_time - INTERVAL 1 SECOND AS created
 FROM read_parquet($customers)
 ORDER BY customer_id
