@@ -191,7 +191,10 @@ def main() -> None:
     try:
         with local_production_stack(workdir) as stack:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("SKEWLESS_", "FEAST_"))}
-            env |= stack.environment() | {"SKEWLESS_RELOAD_INTERVAL_S": "0"}
+            env |= stack.environment() | {
+                "SKEWLESS_RELOAD_INTERVAL_S": "0",
+                "SKEWLESS_READY_REQUIRES_FRESH_STORE": "false",
+            }
             settings = prepare(workdir / "ws", args.scale, env)
             ours_bodies, peer_bodies, batch_body = request_bodies(settings, 500)
             results = measure_both(settings, env, args, ours_bodies, peer_bodies, batch_body)

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Debian packages the tests drive as a person would: headless Chromium renders the HTML
-# reports, and a real Prometheus scrapes the API's /metrics. Installed only when missing
-# and when we may (root with apt-get); otherwise the tests that need them fail in CI
-# (CI=true) and skip with this script's name elsewhere.
+# reports, a real Prometheus scrapes the API's /metrics, and the production profile's
+# configuration is checked by the tools that will read it (promtool from prometheus, amtool
+# from prometheus-alertmanager, `nginx -t`). Installed only when missing and when we may
+# (root with apt-get); otherwise the tests that need them fail in CI (CI=true) and skip with
+# this script's name elsewhere.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || missing+=(nginx)
 if [ "${#missing[@]}" -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "▶ installing ${missing[*]} (apt-get)" >&2
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "note: missing ${missing[*]}; install with apt-get install ${missing[*]} to run the screenshot and scrape tests" >&2
+  echo "note: missing ${missing[*]}; install with apt-get install ${missing[*]} to run the screenshot, scrape and configuration tests" >&2
 fi

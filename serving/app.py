@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from serving.body_limit import BodyLimitMiddleware
+from serving.docs import add_offline_docs
 from serving.latency import LatencyMiddleware
 from serving.metrics import ServingMetrics
 from serving.routes import router
@@ -59,8 +60,11 @@ def create_app(
         version=__version__,
         description="Fraud scores from online features of the model's own Feast feature service.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(router)
+    add_offline_docs(app)
 
     def current_metrics() -> ServingMetrics | None:
         serving: ServingRuntime | None = getattr(app.state, "runtime", None)
@@ -71,7 +75,7 @@ def create_app(
 
     @app.exception_handler(SkewlessError)
     async def domain_error(request: Request, error: SkewlessError) -> JSONResponse:
-        return JSONResponse(status_code=error.http_status, content={"detail": str(error)})
+        return JSONResponse(status_code=error.http_status, content={"detail": error.public})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

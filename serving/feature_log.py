@@ -5,10 +5,12 @@ time go on a bounded in-memory queue. The request thread never waits on the disk
 A writer thread appends them in batches (``log_flush_rows`` rows or every
 ``log_flush_seconds``) to ``served/date=YYYY-MM-DD/part-*.parquet``. Each file is
 written under a temporary name and renamed, so a reader never sees half a file.
-When the queue is full, the record is dropped and counted. A batch that cannot be
-written (a full disk, say) is counted and reported, and the writer goes on with the
-next one. ``close`` drains the queue and flushes, which the API does on shutdown,
-SIGTERM included.
+
+Nothing is lost to a passing fault: a batch that cannot be written (a full disk, say)
+is kept in a bounded retry buffer (``log_retry_rows``) and written again at every
+flush until it goes through, oldest first. Rows are dropped, and counted, only when
+the queue or the retry buffer is full. ``close`` drains the queue and makes a last
+attempt, which the API does on shutdown, SIGTERM included.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 import queue
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,9 +46,11 @@ class ServedFeatureLog:
         flush_rows: int,
         flush_seconds: float,
         queue_size: int,
-        on_drop: Callable[[], None] | None = None,
+        on_drop: Callable[[int], None] | None = None,
         schema: pa.Schema | None = None,
         on_write_error: Callable[[int], None] | None = None,
+        retry_rows: int = 200_000,
+        on_buffered: Callable[[int], None] | None = None,
     ) -> None:
         self.folder = folder
         self.schema = schema
@@ -57,6 +61,10 @@ class ServedFeatureLog:
         self._on_write_error = on_write_error
         self._sequence = itertools.count()
         self._thread: threading.Thread | None = None
+        self.retry_rows = retry_rows
+        self._on_buffered = on_buffered
+        self._retry: deque[list[dict[str, Any]]] = deque()  # one day's rows per batch, oldest first
+        self.buffered = 0
         self.dropped = 0
         self.written = 0
         self.failed = 0
@@ -72,10 +80,13 @@ class ServedFeatureLog:
             self._queue.put_nowait(record)
             return True
         except queue.Full:
-            self.dropped += 1
-            if self._on_drop is not None:
-                self._on_drop()
+            self._drop(1)
             return False
+
+    def _drop(self, count: int) -> None:
+        self.dropped += count
+        if self._on_drop is not None:
+            self._on_drop(count)
 
     def close(self, timeout: float = 30.0) -> None:
         """Write everything queued so far and stop the writer."""
@@ -95,6 +106,11 @@ class ServedFeatureLog:
                 item = None
             if item is _STOP:
                 self._write(pending)
+                if self.buffered:  # the last attempt failed: these rows are lost now
+                    logger.error("served-feature log: %d buffered rows lost at shutdown", self.buffered)
+                    self._drop(self.buffered)
+                    self._retry.clear()
+                    self.buffered = 0
                 return
             if item is not None:
                 pending.append(item)
@@ -104,24 +120,60 @@ class ServedFeatureLog:
                 deadline = time.monotonic() + self.flush_seconds
 
     def _write(self, records: list[dict[str, Any]]) -> None:
-        try:
-            self._flush(records)
-        except Exception as e:  # one bad batch must not stop the writer: count it, report it, go on
-            self.failed += len(records)
-            if self._on_write_error is not None:
-                self._on_write_error(len(records))
-            logger.error(
-                "served-feature log: %d records not written: %s: %s", len(records), type(e).__name__, e
-            )
-
-    def _flush(self, records: list[dict[str, Any]]) -> None:
+        """Queue ``records`` for writing (one batch per day), then write what is buffered, oldest
+        first, stopping at the first failure: the rest waits for the next flush."""
         by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
             by_day[record[ServedColumn.SERVED_AT].strftime("%Y-%m-%d")].append(record)
-        for day, rows in by_day.items():
-            name = f"part-{time.time_ns()}-{os.getpid()}-{next(self._sequence):06d}.parquet"
-            write_parquet_atomic(_columnar(rows, self.schema), partition_dir(self.folder, day) / name)
-            self.written += len(rows)
+        for rows in by_day.values():
+            self._retry.append(rows)
+            self.buffered += len(rows)
+        self._trim()
+        while self._retry:
+            batch = self._retry[0]
+            try:
+                self._flush(batch)
+            except OSError as e:  # the disk (full, read-only, gone): kept for the next flush
+                self._count_failure(batch, e, "buffered for retry")
+                break
+            except Exception as e:  # rows that can never be written (not the schema's types): dropped
+                self._count_failure(batch, e, "dropped: they do not fit the log's schema")
+                self._drop(len(batch))
+            self._retry.popleft()
+            self.buffered -= len(batch)
+        if self._on_buffered is not None:
+            self._on_buffered(self.buffered)
+
+    def _count_failure(self, batch: list[dict[str, Any]], error: Exception, outcome: str) -> None:
+        self.failed += len(batch)
+        if self._on_write_error is not None:
+            self._on_write_error(len(batch))
+        logger.error(
+            "served-feature log: %d rows not written (%s; %d buffered): %s: %s",
+            len(batch), outcome, self.buffered, type(error).__name__, error,
+        )  # fmt: skip
+
+    def _trim(self) -> None:
+        """Drop the oldest buffered rows beyond ``retry_rows`` (counted as drops)."""
+        while self.buffered > self.retry_rows and self._retry:
+            excess = self.buffered - self.retry_rows
+            oldest = self._retry[0]
+            if len(oldest) <= excess:
+                self._retry.popleft()
+                lost = len(oldest)
+            else:
+                del oldest[:excess]
+                lost = excess
+            self.buffered -= lost
+            self._drop(lost)
+            logger.error("served-feature log: retry buffer full, %d oldest rows dropped", lost)
+
+    def _flush(self, rows: list[dict[str, Any]]) -> None:
+        """Write one day's rows as one file."""
+        day = rows[0][ServedColumn.SERVED_AT].strftime("%Y-%m-%d")
+        name = f"part-{time.time_ns()}-{os.getpid()}-{next(self._sequence):06d}.parquet"
+        write_parquet_atomic(_columnar(rows, self.schema), partition_dir(self.folder, day) / name)
+        self.written += len(rows)
 
 
 def _columnar(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:

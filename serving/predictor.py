@@ -26,7 +26,7 @@ from serving.schemas import PredictRequest, PredictResponse
 from serving.scorer import Scored
 from serving.served_records import log_record
 from serving.shadow import ShadowRunner
-from skewless.errors import BatchTooLargeError, OnlineStoreError
+from skewless.errors import BatchTooLargeError, OnlineStoreError, OnlineStoreTimeoutError
 from skewless.modes import DeploymentMode
 from skewless.served_log import Role
 
@@ -136,8 +136,10 @@ class Predictor:
         started = time.perf_counter()
         try:
             scored = active.scorer.score(rows)
-        except OnlineStoreError:
+        except OnlineStoreError as e:
             self.metrics.online_store_errors.inc()
+            if isinstance(e, OnlineStoreTimeoutError):
+                self.metrics.online_store_timeouts.inc()
             raise
         if compare:
             per_row_ms = (time.perf_counter() - started) * 1e3 / len(rows)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from serving.deps import (
@@ -120,7 +120,7 @@ def deployment(watcher: WatcherDep, comparison: ComparisonDep) -> DeploymentResp
 @router.get("/metrics", tags=["monitoring"], response_class=Response)
 def metrics(serving_metrics: MetricsDep) -> Response:
     """Prometheus metrics."""
-    return Response(generate_latest(serving_metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(serving_metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post("/admin/reload", response_model=ReloadResponse, responses=ADMIN_ERRORS, tags=["admin"])

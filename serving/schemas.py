@@ -121,7 +121,7 @@ class BatchResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: Literal["ok", "unavailable"]
     model_loaded: bool
-    online_store: Literal["reachable", "unreachable", "unknown"]
+    online_store: Literal["reachable", "unreachable", "empty", "stale", "unknown"]
     detail: str | None = None
 
 

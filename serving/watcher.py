@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from serving.deployment_events import DeploymentEventLog
 from serving.feature_log import ServedFeatureLog
 from serving.lineup import Lineup, build_lineup, read_registry_view
 from serving.metrics import ServingMetrics
+from serving.registry_deadline import RegistryDeadline
 from skewless.errors import ModelNotFoundError, RegistryUnavailableError
 from skewless.modes import DeploymentMode
 from skewless.registry import Deployment, ModelRegistry
@@ -32,7 +34,10 @@ from skewless.settings import Settings
 if TYPE_CHECKING:
     from feast import FeatureStore
 
-__all__ = ["LineupWatcher", "ReloadResult", "freeze_heap"]
+__all__ = ["MAX_POLL_BACKOFF_S", "LineupWatcher", "ReloadResult", "freeze_heap"]
+
+logger = logging.getLogger("skewless.serving")
+MAX_POLL_BACKOFF_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,11 @@ class LineupWatcher:
         self.log = log
         self.events = events
         self._lock = threading.Lock()
+        self.deadline = RegistryDeadline(
+            settings.registry_timeout_s, on_timeout=metrics.registry_timeouts.inc
+        )
+        self._failed_polls = 0
+        self._next_poll = 0.0
         log.schema = log_schema(model.encoding for model in (lineup.models if lineup else []))
         if lineup is not None:
             metrics.publish_lineup(None, lineup)
@@ -110,9 +120,10 @@ class LineupWatcher:
             ModelNotFoundError: the champion alias is gone (the current lineup stays).
             RegistryUnavailableError: the registry cannot be read.
         """
+        # The registry is read outside the lock: a hung read never holds up an admin call.
+        view = self.deadline.call(read_registry_view, self.registry, self.settings)
         with self._lock:
             current = self.lineup
-            view = read_registry_view(self.registry, self.settings)
             lineup = (
                 current
                 if current is not None and current.matches(view)
@@ -135,10 +146,16 @@ class LineupWatcher:
             DeploymentRefusedError: shadow or canary without a usable challenger.
             RegistryUnavailableError: the registry cannot be read or written.
         """
+        self.current()  # no champion: nothing to deploy
+        # The registry outside the lock, each call bounded: a hung registry fails this in time.
+        requested = self.deadline.call(
+            self.registry.request_deployment, mode, canary_share, "set by an admin"
+        )
+        view = replace(
+            self.deadline.call(read_registry_view, self.registry, self.settings), requested=requested
+        )
         with self._lock:
             current = self.current()
-            requested = self.registry.request_deployment(mode, canary_share, "set by an admin")
-            view = replace(read_registry_view(self.registry, self.settings), requested=requested)
             lineup = build_lineup(self.registry, self.store, self.settings, view, current)
             self._swap(current, lineup, "set by an admin")
             return lineup
@@ -154,14 +171,29 @@ class LineupWatcher:
         return verdict
 
     def poll(self) -> None:
-        """One registry poll: a hiccup is counted, never raised (the next poll retries)."""
+        """One registry poll: a failure is counted, never raised. After failures in a row the polls
+        back off (twice the wait each time, up to ``MAX_POLL_BACKOFF_S``) and resume at the normal
+        interval once the registry answers."""
+        now = time.monotonic()
+        if now < self._next_poll:
+            return
         try:
             self.reload()
         except ModelNotFoundError:
             if self.lineup is not None:  # the champion alias vanished under a serving API
                 self.metrics.reload_errors.inc()
-        except Exception:
+        except Exception as e:
             self.metrics.reload_errors.inc()
+            self._failed_polls += 1
+            wait = min(self.settings.reload_interval_s * 2**self._failed_polls, MAX_POLL_BACKOFF_S)
+            self._next_poll = time.monotonic() + wait
+            logger.warning(
+                "registry poll failed (%d in a row; next in %.0f s): %s", self._failed_polls, wait, e
+            )
+            return
+        if self._failed_polls:
+            logger.warning("registry poll recovered after %d failures", self._failed_polls)
+        self._failed_polls, self._next_poll = 0, 0.0
 
     def _roll_back_canary(self, lineup: Lineup, verdict: CanaryVerdict) -> None:
         with self._lock:
@@ -182,8 +214,10 @@ class LineupWatcher:
                 figures=verdict.figures(),
             )
             try:  # every worker and every restart follows the registry
-                self.registry.record_canary_rollback(version, verdict.reasons, verdict.figures())
-                self.registry.write_deployment(requested)
+                self.deadline.call(
+                    self.registry.record_canary_rollback, version, verdict.reasons, verdict.figures()
+                )
+                self.deadline.call(self.registry.write_deployment, requested)
             except RegistryUnavailableError as e:
                 self.events.append("registry_write_failed", logging.ERROR, error=str(e))
 

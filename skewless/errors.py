@@ -15,6 +15,7 @@ Each exit code means one kind of problem (the README lists them)::
     ├── DataNotFoundError            4  404   a step's input is missing: run the step before
     ├── FeatureRepoError             5  500   feast apply failed, or a feature service is not registered
     ├── OnlineStoreError             6  503   the online store cannot be read or written
+    │   └── OnlineStoreTimeoutError  6  503   ... within its timeout
     ├── DataValidationError          7  422   the training set failed a check before fitting
     ├── PromotionRefusedError        8  409   the gate refused a candidate, or nothing to roll back to
     ├── ModelNotFoundError           9  503   no registered model, version or alias
@@ -44,6 +45,7 @@ __all__ = [
     "LabelFeedError",
     "ModelNotFoundError",
     "OnlineStoreError",
+    "OnlineStoreTimeoutError",
     "PromotionRefusedError",
     "ReferenceProfileError",
     "RegistryUnavailableError",
@@ -59,9 +61,10 @@ class SkewlessError(Exception):
     exit_code: int = 1
     http_status: int = 500
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, public: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.public = public or message  # what an HTTP caller is told (no hosts, ports or paths)
 
     def __str__(self) -> str:
         return self.message
@@ -116,6 +119,10 @@ class OnlineStoreError(SkewlessError):
 
     exit_code = 6
     http_status = 503
+
+
+class OnlineStoreTimeoutError(OnlineStoreError):
+    """Raised when an online-store read does not answer within its timeout."""
 
 
 class DataValidationError(SkewlessError):

@@ -96,6 +96,23 @@ class Settings(BaseSettings):
         default=1_000, gt=0, description="Shadow scoring backlog; past it requests are not shadowed "
         "(counted).",
     )  # fmt: skip
+    ready_requires_fresh_store: bool = Field(
+        default=True,
+        description="Readiness also fails when a view's newest online rows are older than its TTL by the "
+        "wall clock (off for replays of simulated past days, whose requests carry their own times).",
+    )
+    registry_timeout_s: float = Field(
+        default=1.5, gt=0, description="Longest wait for the model registry (MLflow) on an admin call or a "
+        "poll: past it the call answers 503 and the poll backs off.",
+    )  # fmt: skip
+    online_store_timeout_s: float = Field(
+        default=2.0, gt=0, description="Socket timeout of Redis reads and writes (added to the connection "
+        "string unless it sets socket_timeout itself).",
+    )  # fmt: skip
+    log_retry_rows: int = Field(
+        default=200_000, ge=0, description="Served-feature log: rows kept for retry after a failed write "
+        "(a full disk); past it the oldest are dropped and counted.",
+    )  # fmt: skip
     alert_webhook_url: str | None = Field(
         default=None, description="Monitoring alerts are POSTed here as JSON (unset: log lines only)."
     )
@@ -111,6 +128,14 @@ class Settings(BaseSettings):
                 "redis_connection is Feast's 'host:port,db=N' form, not a URL like redis://host:port"
             )
         return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, value: str | None) -> str | None:
+        # urllib would also open file: and ftp: URLs; a webhook is http(s) only.
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("alert_webhook_url must be an http:// or https:// URL")
+        return value or None
 
     @field_validator("admin_token")
     @classmethod

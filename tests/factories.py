@@ -18,7 +18,11 @@ TRAIN_END = date(2026, 4, 1)
 
 
 def make_workspace(root: Path, profile: Profile = Profile.EMBEDDED, **settings: object) -> Settings:
-    """A workspace of the test's own (see ``lifecycle.workspace.create_workspace``)."""
+    """A workspace of the test's own (see ``lifecycle.workspace.create_workspace``).
+
+    Its worlds are simulated in the past, so readiness does not require a store fresh by the wall
+    clock (the readiness tests turn that on)."""
+    settings.setdefault("ready_requires_fresh_store", False)
     return create_workspace(root, profile, **settings)
 
 

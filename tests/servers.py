@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -111,15 +112,44 @@ def require_binary(name: str, package: str | None = None) -> str:
     return path
 
 
-def screenshot_in_chromium(page: Path, shot: Path, size: str = "1280,2000") -> float:
-    """Render ``page`` in headless Chromium as a person would see it; returns the share of coloured
-    pixels in the screenshot (near 0 for a blank or unstyled page)."""
+@contextmanager
+def full_filesystem(folder: Path, size_kb: int = 256) -> Iterator[Path]:
+    """A small tmpfs mounted at ``folder`` and filled up; yields the filler file (delete it to free
+    the space). Needs root to mount: fails in CI, skips elsewhere, without it."""
+    import pytest
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        hint = "mounting a tmpfs needs root"
+        if os.environ.get("CI"):
+            pytest.fail(f"{hint}; CI runs as root")
+        pytest.skip(hint)
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)], check=True)
+    filler = folder / "filler"
+    try:
+        descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(descriptor, b"\0" * 65_536)
+        except OSError:
+            pass  # the disk is full: what we wanted
+        finally:
+            os.close(descriptor)
+        yield filler
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def screenshot_in_chromium(page: Path | str, shot: Path, size: str = "1280,2000") -> float:
+    """Render ``page`` (a file, or a URL) in headless Chromium as a person would see it; returns the
+    share of coloured pixels in the screenshot (near 0 for a blank or unstyled page)."""
     import matplotlib.image as image
 
     browser = require_binary("chromium")
     subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         f"--screenshot={shot}", f"--window-size={size}", page.as_uri()],
+         "--virtual-time-budget=5000", f"--screenshot={shot}", f"--window-size={size}",
+         page.as_uri() if isinstance(page, Path) else page],
         capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert shot.exists() and shot.stat().st_size > 20_000, f"no screenshot of {page}"
@@ -219,3 +249,65 @@ def webhook_receiver(status: int = 200) -> Iterator[WebhookReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class PausableProxy:
+    """A TCP proxy on loopback to ``target``: ``pause()`` makes it hang (connections are accepted and
+    held, nothing is forwarded), as a server that stopped answering does; ``resume()`` ends that."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        import threading
+
+        self.target = (target_host, target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.running = threading.Event()
+        self.running.set()
+        self._open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def pause(self) -> None:
+        self.running.clear()
+
+    def resume(self) -> None:
+        self.running.set()
+
+    def close(self) -> None:
+        self._open = False
+        self.running.set()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        import threading
+
+        while self._open:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._pipe, args=(client,), daemon=True).start()
+
+    def _pipe(self, client: socket.socket) -> None:
+        import select
+
+        self.running.wait()
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            client.close()
+            return
+        peers = {client: upstream, upstream: client}
+        try:
+            while self._open:
+                readable, _, _ = select.select(list(peers), [], [], 0.1)
+                for sock in readable:
+                    self.running.wait()  # paused: hold the bytes, answer nothing
+                    data = sock.recv(65_536)
+                    if not data:
+                        return
+                    peers[sock].sendall(data)
+        except OSError:
+            return
+        finally:
+            client.close()
+            upstream.close()

@@ -7,6 +7,7 @@ from feature_repo.operations.config import load_repo_config, open_feature_store
 from feature_repo.operations.historical import ONE_MICROSECOND, historical_features
 from feature_repo.operations.materialize import MaterializeSummary, materialize_features
 from feature_repo.operations.online import OnlineFeatures, read_online_features
+from feature_repo.operations.online_state import OnlineStoreState, online_store_state
 from feature_repo.operations.push import push_online
 from feature_repo.operations.service_reader import (
     ServiceRead,
@@ -21,6 +22,7 @@ __all__ = [
     "ApplySummary",
     "MaterializeSummary",
     "OnlineFeatures",
+    "OnlineStoreState",
     "apply_feature_repo",
     "feature_entities",
     "feature_service_schema",
@@ -29,6 +31,7 @@ __all__ = [
     "load_repo_config",
     "lookup_online_features",
     "materialize_features",
+    "online_store_state",
     "open_feature_store",
     "push_online",
     "read_online_features",

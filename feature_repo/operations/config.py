@@ -43,7 +43,9 @@ def load_repo_config(settings: Settings) -> RepoConfig:
     if not path.is_file():
         raise ConfigurationError(f"feature store config not found: {path}")
     values = {
-        "SKEWLESS_REDIS_CONNECTION": settings.redis_connection,
+        "SKEWLESS_REDIS_CONNECTION": _with_timeouts(
+            settings.redis_connection, settings.online_store_timeout_s
+        ),
         "SKEWLESS_REGISTRY_URL": settings.registry_url,
     }
     try:
@@ -65,3 +67,13 @@ def open_feature_store(settings: Settings) -> FeatureStore:
     it, and against the working directory when it is missing.
     """
     return FeatureStore(repo_path=str(settings.feature_repo_dir), config=load_repo_config(settings))
+
+
+def _with_timeouts(connection: str, timeout_s: float) -> str:
+    """The Redis connection string with socket timeouts (Feast passes its ``key=value`` parts to
+    ``redis.Redis``): a Redis that hangs then fails a read in ``timeout_s``, it does not hold it."""
+    parts = connection.split(",")
+    for key in ("socket_timeout", "socket_connect_timeout"):
+        if not any(part.strip().startswith(f"{key}=") for part in parts):
+            parts.append(f"{key}={timeout_s:g}")
+    return ",".join(parts)

@@ -14,9 +14,9 @@ from feast.protos.feast.serving.ServingService_pb2 import FieldStatus
 from feast.type_map import feast_value_type_to_python_type
 
 from feature_repo.operations.services import get_feature_service
-from skewless.errors import OnlineStoreError
+from skewless.errors import OnlineStoreError, OnlineStoreTimeoutError
 
-__all__ = ["ONLINE_STORE_ERRORS", "OnlineFeatures", "read_online_features"]
+__all__ = ["ONLINE_STORE_ERRORS", "OnlineFeatures", "online_store_error", "read_online_features"]
 
 # What a failing SQLite or Redis online store raises underneath Feast.
 ONLINE_STORE_ERRORS: tuple[type[BaseException], ...] = (
@@ -67,6 +67,19 @@ class OnlineFeatures:
         return [FieldStatus.Name(status) for status in self.statuses[name]]
 
 
+def online_store_error(error: BaseException) -> OnlineStoreError:
+    """Our error for a failing online store: the full reason for logs and the CLI, only its kind for
+    an HTTP caller (Redis' messages name its host and port)."""
+    if isinstance(error, redis.exceptions.TimeoutError | TimeoutError):
+        return OnlineStoreTimeoutError(
+            f"online store unavailable: no answer in time ({error})", "online store unavailable: timed out"
+        )
+    return OnlineStoreError(
+        f"online store unavailable: {type(error).__name__}: {error}",
+        f"online store unavailable ({type(error).__name__})",
+    )
+
+
 def read_online_features(
     store: FeatureStore, service: FeatureService | str | list[str], rows: Sequence[Mapping[str, Any]]
 ) -> OnlineFeatures:
@@ -86,7 +99,7 @@ def read_online_features(
     try:
         response = store.get_online_features(features=service, entity_rows=[dict(row) for row in rows])
     except ONLINE_STORE_ERRORS as e:
-        raise OnlineStoreError(f"online store unavailable: {type(e).__name__}: {e}") from e
+        raise online_store_error(e) from e
     names = list(response.proto.metadata.feature_names.val)
     values: dict[str, list[Any]] = {}
     statuses: dict[str, list[int]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lifecycle.cli.app import app, features_app
-from lifecycle.cli.context import day, echo_json, invocation, utc
+from lifecycle.cli.context import day, echo_json, invocation, moment_option, utc
 from skewless.contract import FEATURE_SERVICE_V1
 from skewless.errors import InputError
 
@@ -106,13 +108,26 @@ def apply_command(ctx: typer.Context) -> None:
 @app.command("materialize")
 def materialize_command(
     ctx: typer.Context,
-    start: DateOption = None,
-    end: DateOption = None,
+    start: Annotated[
+        datetime | None, moment_option("Load rows from this moment (UTC); default: since the last run.")
+    ] = None,
+    end: Annotated[datetime | None, moment_option("Load rows up to this moment (UTC); default: now.")] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Reload every view over its whole TTL up to --end: what restores an emptied online store "
+            "(an incremental run after a Redis restart loads nothing).",
+        ),
+    ] = False,
 ) -> None:
-    """Load feature values into the online store: [start, end), or incrementally up to end (default now).
+    """Load feature values into the online store: incrementally up to --end (default now), or
+    [--start, --end), or with --full every view's rows still within its TTL.
 
     One run at a time: a second run while one is going exits 75 and changes nothing.
     """
+    if full and start is not None:
+        raise InputError("--full loads each view over its TTL: give --end, not --start")
     settings = invocation(ctx, feast=False).settings
     from lifecycle.locks import MATERIALIZE, job_lock
 
@@ -121,7 +136,12 @@ def materialize_command(
         from feature_repo.operations import materialize_features, open_feature_store
 
         store = open_feature_store(settings)
-        summary = materialize_features(store, end=utc(end) or datetime.now(UTC), start=utc(start))
+        until = utc(end) or datetime.now(UTC)
+        since = utc(start)
+        if full:
+            since = until - max((view.ttl or timedelta(0)) for view in store.list_feature_views())
+        with contextlib.redirect_stdout(sys.stderr):  # Feast prints its progress: stdout is the JSON
+            summary = materialize_features(store, end=until, start=since)
     echo_json(asdict(summary))
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from enum import StrEnum
 from typing import Annotated
 
@@ -42,6 +45,14 @@ def serve_command(
     os.environ["SKEWLESS_PROFILE"] = settings.profile.value
     os.environ["SKEWLESS_ROOT_DIR"] = str(settings.root_dir)
     os.environ["SKEWLESS_MODEL_NAME"] = settings.model_name
+    # MLflow's client would retry a dead server for minutes; the API gives up after
+    # registry_timeout_s (serving.registry_deadline), and its worker thread soon after.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(max(2, round(4 * settings.registry_timeout_s))))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    if workers > 1:  # one set of metrics summed over the workers (serving.metrics)
+        folder = tempfile.mkdtemp(prefix="skewless_metrics_")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     factory = "serving.app:app_from_environment"
     shown = f"[{host}]" if ":" in host else host
     typer.echo(

@@ -55,7 +55,12 @@ def run_loop(
     start = build_start(settings, registry, config, first, end, progress)
     store = open_feature_store(settings)
     serving = settings.model_copy(
-        update={"reload_interval_s": 0.3, "log_flush_seconds": 0.2, "canary_check_interval_s": 0.5}
+        update={
+            "reload_interval_s": 0.3,
+            "log_flush_seconds": 0.2,
+            "canary_check_interval_s": 0.5,
+            "ready_requires_fresh_store": False,  # simulated past days: the requests carry their own times
+        }
     )
     with serve_in_background(create_app(serving, registry)) as url:
         stages = ChallengerStages(serving, registry, config, progress, url, first)

@@ -41,15 +41,16 @@ def api_in_process(settings: Settings, **overrides: Any) -> Iterator[LiveApi]:
         yield LiveApi(url)
 
 
-def start_api(settings: Settings, output: Path | None = None, **env: str) -> LiveApi:
+def start_api(settings: Settings, output: Path | None = None, *args: str, **env: str) -> LiveApi:
     """`skewless serve` as a real process on a free loopback port, once ready (what it prints to
     ``output``, if given: the start-up line on stderr, uvicorn's access log on stdout)."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SKEWLESS_", "FEAST_"))}
+    environment["SKEWLESS_READY_REQUIRES_FRESH_STORE"] = str(settings.ready_requires_fresh_store).lower()
     environment.update(env)
     process = subprocess.Popen(
         [sys.executable, "-m", "lifecycle.cli", "--root-dir", str(settings.root_dir), "--profile",
-         settings.profile.value, "serve", "--port", str(port)],
+         settings.profile.value, "serve", "--port", str(port), *args],
         env=environment,
         stdout=output.open("wb") if output is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if output is not None else subprocess.DEVNULL,
