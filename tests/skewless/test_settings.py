@@ -46,7 +46,9 @@ def test_production_profile_fills_servers_from_settings() -> None:
     )
     config = load_repo_config(settings)
     assert config.online_store.type == "redis"
-    assert config.online_store.connection_string == "10.0.0.5:6380,db=3"
+    # with the socket timeouts of online_store_timeout_s (a hung Redis fails a read in time)
+    timeouts = "socket_timeout=2,socket_connect_timeout=2"
+    assert config.online_store.connection_string == f"10.0.0.5:6380,db=3,{timeouts}"
     assert config.registry.registry_type == "sql"
     assert config.registry.path == "postgresql+psycopg://feast@db:5432/feast"
 
