@@ -5,7 +5,7 @@ from __future__ import annotations
 from feature_repo.operations.apply import ApplySummary, apply_feature_repo
 from feature_repo.operations.config import load_repo_config, open_feature_store
 from feature_repo.operations.historical import ONE_MICROSECOND, historical_features
-from feature_repo.operations.materialize import MaterializeSummary, materialize_features
+from feature_repo.operations.materialize import MaterializeSummary, longest_ttl, materialize_features
 from feature_repo.operations.online import OnlineFeatures, read_online_features
 from feature_repo.operations.online_state import OnlineStoreState, online_store_state
 from feature_repo.operations.push import push_online
@@ -29,6 +29,7 @@ __all__ = [
     "get_feature_service",
     "historical_features",
     "load_repo_config",
+    "longest_ttl",
     "lookup_online_features",
     "materialize_features",
     "online_store_state",

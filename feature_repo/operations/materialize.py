@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feast import FeatureStore
 
@@ -23,6 +23,12 @@ class MaterializeSummary:
     end: datetime
     feature_views: list[str]
     seconds: float
+
+
+def longest_ttl(store: FeatureStore) -> timedelta:
+    """The longest TTL of the repo's feature views: a materialization starting that far before its
+    end loads every row a read can still use (what restores an emptied online store)."""
+    return max((view.ttl or timedelta(0)) for view in store.list_feature_views())
 
 
 def materialize_features(

@@ -133,13 +133,13 @@ def materialize_command(
 
     with job_lock(settings.layout, MATERIALIZE):
         invocation(ctx)  # Feast, only once the lock is ours
-        from feature_repo.operations import materialize_features, open_feature_store
+        from feature_repo.operations import longest_ttl, materialize_features, open_feature_store
 
         store = open_feature_store(settings)
         until = utc(end) or datetime.now(UTC)
         since = utc(start)
         if full:
-            since = until - max((view.ttl or timedelta(0)) for view in store.list_feature_views())
+            since = until - longest_ttl(store)
         with contextlib.redirect_stdout(sys.stderr):  # Feast prints its progress: stdout is the JSON
             summary = materialize_features(store, end=until, start=since)
     echo_json(asdict(summary))

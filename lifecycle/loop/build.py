@@ -18,6 +18,7 @@ import pandas as pd
 
 from feature_repo.operations import (
     apply_feature_repo,
+    longest_ttl,
     lookup_online_features,
     materialize_features,
     open_feature_store,
@@ -90,10 +91,9 @@ def build_start(
         applied = apply_feature_repo(settings)
     store = open_feature_store(settings)
     cutoff = midnight(first)
-    longest_ttl = max((view.ttl or timedelta(0)) for view in store.list_feature_views())
     with progress.step(f"materialize up to the replay's first day {first}"):
         with contextlib.redirect_stdout(io.StringIO()):  # Feast prints a line per view
-            materialize_features(store, end=cutoff, start=cutoff - longest_ttl)
+            materialize_features(store, end=cutoff, start=cutoff - longest_ttl(store))
     request = sample_request(pd.read_parquet(layout.transactions), first)
     with progress.step(f"one online lookup of '{FEATURE_SERVICE_V1}'"):
         values = lookup_online_features(store, FEATURE_SERVICE_V1, [request])
