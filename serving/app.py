@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -84,7 +85,17 @@ def create_app(
     return app
 
 
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def app_from_environment() -> FastAPI:
-    """Factory for uvicorn (``--factory``): settings from SKEWLESS_* variables."""
+    """Factory for uvicorn (``--factory``): settings from SKEWLESS_* variables.
+
+    A process that only serves switches threads every millisecond: a big batch is scored on a
+    worker thread, and with the default 5 ms the event loop waited up to 5 ms at each of its
+    steps (/health/live took 60 ms meanwhile). Not set for an API inside another program (the
+    main job, tests), where it would slow that program's own threads.
+    """
     prepare_third_party()
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
     return create_app(Settings())

@@ -11,7 +11,6 @@ log (the API does it on shutdown, SIGTERM included).
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["ServingRuntime", "build_runtime", "start_runtime"]
 
 logger = logging.getLogger("skewless.serving")
-GIL_SWITCH_INTERVAL_S = 0.001
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,4 @@ def start_runtime(settings: Settings, registry: ModelRegistry) -> ServingRuntime
     runtime = build_runtime(settings, registry)
     runtime.start()
     freeze_heap()
-    # A big batch is scored on a worker thread; with the default 5 ms GIL switch interval the
-    # event loop waited up to 5 ms at each of its steps, and /health/live took 60 ms meanwhile.
-    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
     return runtime
