@@ -4,13 +4,14 @@
 # configuration is checked by the tools that will read it (promtool from prometheus, amtool
 # from prometheus-alertmanager, `nginx -t`). Installed only when missing and when we may
 # (root with apt-get); otherwise the tests that need them fail in CI (CI=true) and skip with
-# this script's name elsewhere.
+# this script's name elsewhere. wrk drives the serving benchmark (benchmarks/bench_serving.py).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || missing+=(nginx)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ "${#missing[@]}" -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "▶ installing ${missing[*]} (apt-get)" >&2

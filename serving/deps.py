@@ -13,6 +13,7 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from serving.canary import LiveComparison
 from serving.metrics import ServingMetrics
+from serving.micro_batch import MicroBatcher
 from serving.predictor import Predictor
 from serving.readiness import ReadinessProbe
 from serving.runtime import ServingRuntime
@@ -22,6 +23,7 @@ from skewless.settings import Settings
 __all__ = [
     "AdminDep",
     "ComparisonDep",
+    "GathererDep",
     "MetricsDep",
     "PredictorDep",
     "ReadinessDep",
@@ -43,6 +45,10 @@ async def get_predictor(request: Request) -> Predictor:
     return _runtime(request).predictor
 
 
+async def get_gatherer(request: Request) -> MicroBatcher:
+    return _runtime(request).gatherer
+
+
 async def get_watcher(request: Request) -> LineupWatcher:
     return _runtime(request).watcher
 
@@ -61,6 +67,7 @@ async def get_comparison(request: Request) -> LiveComparison:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+GathererDep = Annotated[MicroBatcher, Depends(get_gatherer)]
 WatcherDep = Annotated[LineupWatcher, Depends(get_watcher)]
 ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
 MetricsDep = Annotated[ServingMetrics, Depends(get_metrics)]

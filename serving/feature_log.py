@@ -34,6 +34,7 @@ from skewless.served_log import ServedColumn, partition_dir
 __all__ = ["ServedFeatureLog"]
 
 _STOP = object()
+COLUMN_PAUSE_S = 0.0005  # between the columns of a flush: the event loop takes the GIL meanwhile
 logger = logging.getLogger("skewless.serving")
 
 
@@ -123,8 +124,12 @@ class ServedFeatureLog:
         """Queue ``records`` for writing (one batch per day), then write what is buffered, oldest
         first, stopping at the first failure: the rest waits for the next flush."""
         by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        last_at, day = None, ""
         for record in records:
-            by_day[record[ServedColumn.SERVED_AT].strftime("%Y-%m-%d")].append(record)
+            at = record[ServedColumn.SERVED_AT]
+            if at is not last_at:  # the rows of one call share their time: one strftime per call
+                last_at, day = at, at.strftime("%Y-%m-%d")
+            by_day[day].append(record)
         for rows in by_day.values():
             self._retry.append(rows)
             self.buffered += len(rows)
@@ -177,14 +182,19 @@ class ServedFeatureLog:
 
 
 def _columnar(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
-    """Build the table one column at a time.
+    """Build the table one column at a time, pausing between columns.
 
     ``pa.Table.from_pylist`` holds the GIL for the whole batch: 370 ms for 2,000 rows
-    here, during which the API answered nobody. Column by column it takes about 11 ms
-    in all, and the GIL is free between columns (no hold longer than about 1 ms).
+    here, during which the API answered nobody. Column by column it takes about 10 ms
+    in all, no hold longer than about 0.3 ms; a pause after each column hands the GIL
+    back to the event loop at once (without it, every Redis round trip of a request
+    during a flush waited up to the 1 ms switch interval: /predict p99 11.6 ms at 4
+    connections instead of 3.7 ms).
     """
     if schema is None:
         return pa.Table.from_pylist(rows)
-    return pa.Table.from_arrays(
-        [pa.array([row.get(field.name) for row in rows], type=field.type) for field in schema], schema=schema
-    )
+    columns = []
+    for field in schema:
+        columns.append(pa.array([row.get(field.name) for row in rows], type=field.type))
+        time.sleep(COLUMN_PAUSE_S)
+    return pa.Table.from_arrays(columns, schema=schema)

@@ -31,6 +31,7 @@ __all__ = ["ServingMetrics"]
 
 LATENCY_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 MISSING_WINDOW_ROWS = 1_000
+GATHER_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 SCORE_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
@@ -131,6 +132,12 @@ class ServingMetrics:
             "skewless_routed_predictions_total",
             "Answers by role: champion, canary (the challenger answered), shadow (scored, not returned).",
             ["role"],
+            registry=self.registry,
+        )
+        self.gathered = Histogram(
+            "skewless_predict_gather_rows",
+            "Single /predict requests scored together in one online read and model call.",
+            buckets=GATHER_BUCKETS,
             registry=self.registry,
         )
         self.challenger_errors = Counter(

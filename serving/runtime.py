@@ -1,7 +1,8 @@
 """Assemble everything one API process holds, start its background work and stop it.
 
 :func:`build_runtime` loads the lineup the registry describes, opens the feature
-store of the settings' profile, and wires the request path (:class:`Predictor`), the
+store of the settings' profile, and wires the request path (:class:`Predictor`, with concurrent single
+requests gathered by :class:`MicroBatcher`), the
 lineup watcher, readiness, the served-feature log, shadow scoring and the metrics.
 :meth:`ServingRuntime.start` starts the log writer, the registry poll and the canary
 guard; :meth:`~ServingRuntime.close` stops them, finishes shadow work and flushes the
@@ -20,6 +21,7 @@ from serving.deployment_events import DeploymentEventLog
 from serving.feature_log import ServedFeatureLog
 from serving.lineup import Lineup, build_lineup, read_registry_view
 from serving.metrics import ServingMetrics
+from serving.micro_batch import MicroBatcher
 from serving.monitoring_gauges import MonitoringGaugesCollector
 from serving.periodic import PeriodicTasks
 from serving.predictor import Predictor
@@ -50,6 +52,7 @@ class ServingRuntime:
     comparison: LiveComparison
     watcher: LineupWatcher
     predictor: Predictor
+    gatherer: MicroBatcher
     readiness: ReadinessProbe
     tasks: PeriodicTasks
 
@@ -116,6 +119,11 @@ def build_runtime(settings: Settings, registry: ModelRegistry) -> ServingRuntime
         comparison=comparison,
         watcher=watcher,
         predictor=predictor,
+        gatherer=MicroBatcher(
+            predictor.predict,
+            min(settings.gather_max_rows, settings.max_batch_size),
+            on_batch=metrics.gathered.observe,
+        ),
         readiness=ReadinessProbe(
             store, current, settings.ready_requires_fresh_store, timeout_s=settings.online_store_timeout_s
         ),
