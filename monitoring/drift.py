@@ -140,9 +140,9 @@ class _Findings:
 def _edges_labels(edges: np.ndarray) -> list[str]:
     if len(edges) == 0:
         return ["all"]
-    labels = [f"≤{edges[0]:.4g}"]
-    labels += [f"({a:.4g}, {b:.4g}]" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    return labels + [f">{edges[-1]:.4g}"]
+    labels = [f"≤{edges[0]:.3g}"]
+    labels += [f"({a:.3g}, {b:.3g}]" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return labels + [f">{edges[-1]:.3g}"]
 
 
 def _null_check(

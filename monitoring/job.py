@@ -19,7 +19,7 @@ from monitoring.skew import SkewReport, check_skew
 from monitoring.windows import summarise_range
 from skewless.errors import InvalidDateRangeError
 from skewless.progress import Progress
-from skewless.registry import ModelRegistry
+from skewless.registry import MONITORING_REPORT_TAG, ModelRegistry
 from skewless.settings import Settings
 
 __all__ = ["ReportOutcome", "build_report", "run_report"]
@@ -155,6 +155,8 @@ def run_report(
     with progress.step("write the report (JSON, HTML with plots) and the Prometheus gauges"):
         json_path, html_path = write_report(report, report_folder(settings, report))
         gauges = write_gauges(report, settings.layout.monitoring_gauges, datetime.now(UTC).timestamp())
+        # The version's registry page links its latest monitoring report.
+        registry.set_version_tag(report.model_version, MONITORING_REPORT_TAG, str(html_path))
     alerts = build_alerts(report, str(html_path))
     delivered = send_alerts(alerts, settings.alert_webhook_url)
     return ReportOutcome(report, reference, json_path, html_path, gauges, alerts, delivered)

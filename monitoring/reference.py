@@ -1,7 +1,7 @@
 """The training reference of a model version, read from its MLflow artifacts.
 
 Monitoring never re-reads training data: the training job saved a profile of the
-training split with the model (see ``training/reference_profile.py``), and this
+training split with the model (see ``skewless/reference_profile.py``), and this
 module reads it back through the model registry as typed objects, with the model's
 holdout figures and decision threshold from its metadata.
 """

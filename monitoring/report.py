@@ -1,8 +1,9 @@
 """The monitoring report: one JSON document for machines, one self-contained HTML page for people.
 
-The page opens with the summary (verdict, drifted features, performance trend,
-skew), then a table of every feature's figures, then a plot per feature of the
-training distribution against what was served.
+The page opens with the summary (verdict, drifted features, prediction drift,
+performance trend, skew), then a table of every feature's figures, flagged first,
+then each feature's name, status and plots of the training distribution against
+what was served (``monitoring.page``), and the rules as a table.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitoring.drift import FeatureDrift, WindowDrift
+from monitoring.drift import WindowDrift
 from monitoring.label_signals import LabelSignals, Signal
+from monitoring.page import PAGE_STYLE, badge, feature_sections, feature_table, flagged_first, rules_table
+from monitoring.page import number as _number
+from monitoring.page import percent as _percent
 from monitoring.performance import WindowPerformance
-from monitoring.plots import feature_plot, trend_plot
+from monitoring.plots import trend_plot
 from monitoring.skew import SkewReport
 from skewless.atomic import write_text_atomic
 
@@ -82,51 +86,6 @@ def _window_summary(window: WindowDrift) -> dict[str, Any]:
     }
 
 
-def _number(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-STATUS_COLOURS = {
-    "ok": "#2e7d32",
-    "drift": "#c62828",
-    "null": "#c62828",
-    "constant": "#c62828",
-    "unseen": "#c62828",
-    "insufficient": "#757575",
-    "absent": "#ef6c00",
-    "cyclic": "#757575",
-    "skew": "#c62828",
-    "drop": "#c62828",
-}
-
-
-def _badge(status: str) -> str:
-    colour = STATUS_COLOURS.get(status, "#333")
-    return f'<span class="badge" style="background:{colour}">{html.escape(status)}</span>'
-
-
-def _feature_row(feature: FeatureDrift) -> str:
-    cells = [
-        html.escape(feature.name),
-        _badge(feature.status),
-        _number(feature.psi),
-        _number(feature.js_distance),
-        _number(feature.ks_distance),
-        "–" if feature.ks_p_value is None else f"{feature.ks_p_value:.2g}",
-        _number(feature.wasserstein_std),
-        "–" if feature.chi_square_p_value is None else f"{feature.chi_square_p_value:.2g}",
-        f"{feature.null_rate_reference:.1%} → {_percent(feature.null_rate)}",
-        _percent(feature.unseen_share),
-        f"{feature.effective_rows:,.0f}",
-        html.escape("; ".join(feature.reasons)),
-    ]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
-
-
 def _outcome_text(outcome: dict[str, Any]) -> str:
     """What carrying a decision out did, in a sentence."""
     if outcome.get("candidate_version") is None:
@@ -154,7 +113,7 @@ def _signal_cell(signal: Signal) -> str:
     )
     reference = "" if signal.reference is None else f" · holdout {signal.reference:.3f}"
     return (
-        f"<td>{_badge(signal.status)} {signal.value:.3f} <small>(95% {interval}; {signal.count} "
+        f"<td>{badge(signal.status)} {signal.value:.3f} <small>(95% {interval}; {signal.count} "
         f"{html.escape(signal.basis)}{reference})</small></td>"
     )
 
@@ -187,13 +146,13 @@ def _summary(report: MonitoringReport) -> str:
     else:
         headline = f"No drift: all {len(drift.features)} features within the rules"
     flagged = "".join(
-        f"<li><b>{html.escape(f.name)}</b> {_badge(f.status)} {html.escape('; '.join(f.reasons))}</li>"
-        for f in drift.features
+        f"<li><b>{html.escape(f.name)}</b> {badge(f.status)} {html.escape('; '.join(f.reasons))}</li>"
+        for f in flagged_first(drift.features)
         if f.flagged
     )
     score = drift.score
     score_line = (
-        f"Score distribution: {_badge(score.status)} KS {_number(score.ks_distance)}, PSI {_number(score.psi)}."
+        f"Score distribution: {badge(score.status)} KS {_number(score.ks_distance)}, PSI {_number(score.psi)}."
         if score
         else ""
     )
@@ -206,7 +165,7 @@ def _summary(report: MonitoringReport) -> str:
     skew_line = (
         "Skew check: not run."
         if skew is None
-        else f"Training-serving skew check on {skew.sampled} served requests: {_badge(skew.status)} "
+        else f"Training-serving skew check on {skew.sampled} served requests: {badge(skew.status)} "
         + (
             f"mismatches in {', '.join(skew.skewed)}"
             if skew.skewed
@@ -225,11 +184,11 @@ def _summary(report: MonitoringReport) -> str:
             f"<ul>{reasons}</ul>{done}</div>"
         )
     return f"""{decided}<div class="summary">
-<h2>{_badge(drift.verdict)} {html.escape(headline)}</h2>
+<h2>{badge(drift.verdict)} {html.escape(headline)}</h2>
 <p>{report.model_name} v{report.model_version} · served rows {drift.rows:,} from {report.start} to {report.end}
 · {drift.tests} tests at α = {drift.alpha_per_test:.2g} each (family-wise 5%). {score_line}</p>
 {f"<ul>{flagged}</ul>" if flagged else ""}
-<p>Performance (labels known at {report.as_of}): {_badge(performance.status)} AUC {_number(performance.auc)}
+<p>Performance (labels known at {report.as_of}): {badge(performance.status)} AUC {_number(performance.auc)}
 (training holdout {_number(performance.reference_auc)}), precision at the threshold {_percent(performance.precision)},
 recall {_percent(performance.recall)}, cost per 1,000 labelled {_number(performance.cost_per_1k, 1)},
 label coverage {_percent(performance.coverage)} ({performance.labelled:,} of {performance.predictions:,}).
@@ -243,45 +202,18 @@ def render_html(report: MonitoringReport) -> str:
     """The report as one HTML page with its plots embedded."""
     title = f"Monitoring: {report.model_name} v{report.model_version}, {report.start} to {report.end}"
     trend = trend_plot(report.windows, report.performance_windows)
-    header = [
-        "feature",
-        "status",
-        "PSI",
-        "JS",
-        "KS",
-        "KS p",
-        "W/σ",
-        "χ² p",
-        "null rate",
-        "unseen",
-        "eff. n",
-        "why",
-    ]
-    table = "".join(_feature_row(f) for f in report.drift.features)
-    if report.drift.score is not None:
-        table += _feature_row(report.drift.score)
-    plots = []
-    for feature in [*report.drift.features, *([report.drift.score] if report.drift.score else [])]:
-        image = feature_plot(feature)
-        if image:
-            plots.append(
-                f'<figure id="plot-{html.escape(feature.name)}">{image}<figcaption>{html.escape(feature.name)} '
-                f"{_badge(feature.status)} {html.escape('; '.join(feature.reasons))}</figcaption></figure>"
-            )
+    features = [*report.drift.features, *([report.drift.score] if report.drift.score else [])]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px;color:#222}}
-table{{border-collapse:collapse;font-size:.85rem}}td,th{{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}}
-.summary{{background:#f4f6fa;padding:1rem 1.25rem;border-radius:6px}}
-.badge{{color:#fff;border-radius:4px;padding:.05rem .45rem;font-size:.8rem}}img{{max-width:100%}}
-figure{{margin:1rem 0}}svg{{margin-right:.5rem;border:1px solid #eee}}</style></head>
+<style>{PAGE_STYLE}</style></head>
 <body><h1>{html.escape(title)}</h1>
 {_summary(report)}
 {f'<div class="trend">{trend}</div>' if trend else ""}
-<h2>Every feature against training</h2>
-<table><tr>{"".join(f"<th>{h}</th>" for h in header)}</tr>{table}</table>
-<h2>Distributions</h2>{"".join(plots)}
-<p>Generated {report.generated_at}. Rules: {html.escape(json.dumps(report.config["drift"]))}</p>
+<h2>Every feature against training (flagged first)</h2>
+{feature_table(features)}
+<h2>Distributions</h2>{feature_sections(features)}
+<h2>Rules</h2>{rules_table(report.config["drift"])}
+<p>Generated {report.generated_at}.</p>
 </body></html>
 """
 

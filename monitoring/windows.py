@@ -41,6 +41,7 @@ __all__ = [
     "has_log",
     "served_rows_sql",
     "summarise_range",
+    "summarise_table",
     "summarise_windows",
     "window_bounds",
 ]
@@ -248,6 +249,29 @@ def summarise_range(
             return _query(connection, available, features, score, bounds)
     except duckdb.Error as e:
         raise ServedLogError(f"cannot read the served-feature log in {folder}: {e}") from e
+
+
+def summarise_table(
+    connection: duckdb.DuckDBPyConnection,
+    rows_sql: str,
+    features: Mapping[str, Reference],
+    score: NumericReference | None,
+    start: datetime,
+    end: datetime,
+) -> Window:
+    """Any table (``rows_sql``: a relation DuckDB can select from, e.g. ``read_parquet('x')``) summarised
+    as one window over ``features``, in one scan: the drift of two datasets (``monitoring.datasets``).
+
+    Raises:
+        duckdb.Error: the table cannot be read.
+    """
+    available = _columns_in_log(connection, f"SELECT * FROM {rows_sql}")
+    version = ServedColumn.MODEL_VERSION
+    extra = "" if version in available else f", NULL::BIGINT AS {version}"
+    connection.execute(
+        f"CREATE OR REPLACE TEMP VIEW window_rows AS SELECT *{extra}, 0 AS bucket_ FROM {rows_sql}"
+    )
+    return _query(connection, available, features, score, [(start, end)])[1][0]
 
 
 def _empty(

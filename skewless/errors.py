@@ -36,6 +36,7 @@ __all__ = [
     "BatchTooLargeError",
     "ConfigurationError",
     "DataNotFoundError",
+    "DatasetError",
     "DataValidationError",
     "DeploymentRefusedError",
     "FeatureRepoError",
@@ -99,6 +100,10 @@ class ConfigurationError(SkewlessError):
     """Raised when settings are invalid or inconsistent (bad profile, bad URL, bad yaml)."""
 
     exit_code = 3
+
+
+class DatasetError(InputError):
+    """Raised when a dataset given to compare cannot be read, or a named column is not in it."""
 
 
 class DataNotFoundError(SkewlessError):

@@ -15,13 +15,13 @@ from feature_repo.operations import feature_entities, open_feature_store
 from skewless.atomic import write_text_atomic
 from skewless.model_input import FeatureEncoding
 from skewless.progress import Progress
+from skewless.reference_profile import build_reference_profile
 from skewless.registry import CHALLENGER, MlflowModelRegistry, ModelRegistry
 from skewless.settings import Settings
 from training.config import TrainingConfig
 from training.dataset import LABEL, TrainingSet, build_training_set
 from training.evaluation import Evaluation, evaluate_model
 from training.model import predict, train_model
-from training.reference_profile import build_reference_profile
 from training.registry import evaluation_set
 from training.report import write_evaluation_report
 from training.tracking import LoggedRun, log_training_run

@@ -160,6 +160,9 @@ def judge_candidate(
     )
 
 
+GATE_HEADING = "\n\nGate: "
+
+
 def gate_summary(decision: GateDecision) -> str:
     """The verdict in one line, with both models' AUC on the same rows."""
     figures = f"v{decision.candidate_version} AUC {decision.candidate.get('roc_auc', float('nan')):.3f}"
@@ -171,7 +174,10 @@ def gate_summary(decision: GateDecision) -> str:
 
 
 def record_gate(registry: ModelRegistry, decision: GateDecision) -> None:
-    """Write the gate's verdict and figures on the candidate's version, for the MLflow UI."""
+    """Write the gate's verdict and figures on the candidate's version (tags and description), for the
+    MLflow UI. Nothing is written when the candidate already is the champion."""
+    if decision.candidate_version == decision.champion_version:
+        return
     tags = {
         "gate.verdict": "passed" if decision.passed else "refused",
         "gate.summary": gate_summary(decision)[:5000],
@@ -184,6 +190,10 @@ def record_gate(registry: ModelRegistry, decision: GateDecision) -> None:
         }
     for key, value in tags.items():
         registry.set_version_tag(decision.candidate_version, key, value)
+    described = registry.version_description(decision.candidate_version).split(GATE_HEADING)[0].rstrip()
+    registry.describe_version(
+        decision.candidate_version, f"{described}{GATE_HEADING}{gate_summary(decision)}"
+    )
 
 
 def promote(
@@ -195,6 +205,7 @@ def promote(
         ModelNotFoundError: no candidate to judge.
     """
     decision = judge_candidate(registry, config, progress, version)
+    record_gate(registry, decision)
     if decision.passed:
         registry.promote(decision.candidate_version)
     return decision

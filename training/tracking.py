@@ -23,8 +23,10 @@ from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 
 from skewless.registry import (
+    EVALUATION_REPORT_TAG,
     EVALUATION_SET_ARTIFACT,
     METADATA_ARTIFACT,
+    MONITORING_REPORT_TAG,
     PROFILE_ARTIFACT,
     MlflowModelRegistry,
     ModelMetadata,
@@ -105,6 +107,18 @@ def build_metadata(
     )
 
 
+def version_description(data: Any, ts: TrainingSet, evaluation: Evaluation) -> str:
+    """What a version is, in the words its registry page shows: data, service, figures, reports."""
+    return (
+        f"LightGBM trained on {data.rows.get('train', 0):,} rows of transactions from "
+        f"{data.first_transaction:%Y-%m-%d} to the cut-off {data.cutoff:%Y-%m-%d}, point in time, from "
+        f"the Feast feature service {ts.feature_service} (training set {ts.content_hash[:12]}). "
+        f"Holdout: ROC AUC {evaluation.roc_auc:.3f}, PR AUC {evaluation.pr_auc:.3f}, decision threshold "
+        f"{evaluation.threshold:.3f}. Evaluation report: the run's artifact evaluation/evaluation.html "
+        f"(tag {EVALUATION_REPORT_TAG}); the latest monitoring report: tag {MONITORING_REPORT_TAG}."
+    )
+
+
 def log_training_run(
     registry: MlflowModelRegistry,
     root_dir: Path,
@@ -151,7 +165,7 @@ def log_training_run(
         mlflow.log_metrics(evaluation.metrics())
         mlflow.set_tags(
             {
-                "git_commit": commit,
+                "mlflow.source.git.commit": commit,
                 "feature_service": ts.feature_service,
                 "seed": str(config.seed),
                 "label": LABEL,
@@ -181,4 +195,9 @@ def log_training_run(
     version = int(info.registered_model_version)
     registry.set_version_tag(version, "feature_service", ts.feature_service)
     registry.set_version_tag(version, "dataset_hash", ts.content_hash)
+    registry.set_version_tag(
+        version, EVALUATION_REPORT_TAG, f"runs:/{run.info.run_id}/evaluation/evaluation.html"
+    )
+    registry.set_version_tag(version, "gate.verdict", "not judged yet")
+    registry.describe_version(version, version_description(metadata.training_data, ts, evaluation))
     return LoggedRun(run.info.run_id, experiment_id, name, version, info.model_uri)

@@ -190,10 +190,15 @@ def lookup_online_features(
     now) is missing.
 
     Returns:
-        Column name -> list of values, one per row, join keys included.
+        Column name -> list of values, one per row: join keys and request fields first, then the
+        features in the service's own order (the same on every call).
 
     Raises:
         FeatureRepoError: the service is not registered (run apply first).
         OnlineStoreError: the online store cannot be read.
     """
-    return ServiceReader(store, service_name).read(rows).values
+    reader = ServiceReader(store, service_name)
+    values = reader.read(rows).values
+    features = [f.name for p in reader.service.feature_view_projections for f in p.features]
+    ordered = [name for name in values if name not in features] + [f for f in features if f in values]
+    return {name: values[name] for name in ordered}

@@ -2,7 +2,7 @@
 
 ``data`` (simulate, features build, apply, materialize, lookup), ``models`` (train,
 evaluate, promote, rollback, deploy, retrain), ``monitor`` (report, check),
-``serving`` (serve) and ``run`` (the main job). Every error we raise on purpose is
+``serving`` (serve), ``drift`` (any two tables) and ``run`` (the main job). Every error we raise on purpose is
 printed as one line, ``error: <reason>``, with the exit code of its kind
 (``skewless.errors``); no traceback reaches the user. Modules here import only Typer
 and the standard library at load time, so ``--help`` and a refused argument answer at
@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from lifecycle.cli import data, labels, models, monitor, run, serving  # noqa: F401  (registers the commands)
+from lifecycle.cli import data, drift, labels, models, monitor, run, serving  # noqa: F401  (registers the commands)
 from lifecycle.cli.app import app
 from skewless.errors import DataNotFoundError, SkewlessError
 
@@ -25,7 +25,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point: run the app and turn our errors into one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns a command's typer.Exit code here
     except SkewlessError as e:
         typer.echo(f"error: {' '.join(str(e).split())}", err=True)  # one line, whatever a library wrote
         sys.exit(e.exit_code)
@@ -49,6 +49,8 @@ def main() -> None:
             err=True,
         )
         sys.exit(DataNotFoundError.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 def _unreadable_data(error: Exception) -> bool:

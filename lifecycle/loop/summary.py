@@ -8,6 +8,7 @@ after the scenario's change, with the AUC's 95% interval (Hanley-McNeil).
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -144,7 +145,11 @@ def write_summary(folder: Path, result: dict[str, Any]) -> tuple[Path, Path]:
         return html.escape("" if value is None else str(value))
 
     def link(path: str | None, text: str) -> str:
-        return f'<a href="{html.escape(Path(path).as_uri())}">{cell(text)}</a>' if path else ""
+        # Relative to the page: a copied or moved workspace keeps its links.
+        if not path:
+            return ""
+        target = os.path.relpath(Path(path).resolve(), folder.resolve())
+        return f'<a href="{html.escape(Path(target).as_posix())}">{cell(text)}</a>'
 
     weeks = "".join(
         f"<tr><td>{cell(w['week'])}</td><td class=num>{w['served']}</td><td class=num>{w['frauds']}</td>"

@@ -60,6 +60,8 @@ DEPLOYMENT_TAG = "skewless.deployment"
 CANARY_ROLLBACK_TAG = "skewless.canary_rollback"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 ROLLED_BACK_TAG = "rolled_back"
+EVALUATION_REPORT_TAG = "report.evaluation"  # where a version's evaluation report is (a runs:/ URI)
+MONITORING_REPORT_TAG = "report.monitoring"  # the latest monitoring report of the version (a path)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,14 @@ class ModelRegistry(ABC):
     @abstractmethod
     def set_version_tag(self, version: int, key: str, value: str) -> None:
         """Set a tag on one version."""
+
+    @abstractmethod
+    def describe_version(self, version: int, description: str) -> None:
+        """Set the version's description (what the registry's UI shows on its page)."""
+
+    @abstractmethod
+    def version_description(self, version: int) -> str:
+        """The version's description ("" when none)."""
 
     @abstractmethod
     def download_artifact(self, version: int, artifact: str, folder: Path) -> Path:

@@ -27,6 +27,7 @@ class _Version:
     booster: lgb.Booster | None
     artifacts: dict[str, bytes]
     tags: dict[str, str] = field(default_factory=dict)
+    description: str = ""
 
 
 class InMemoryModelRegistry(ModelRegistry):
@@ -100,6 +101,12 @@ class InMemoryModelRegistry(ModelRegistry):
 
     def set_version_tag(self, version: int, key: str, value: str) -> None:
         self._version(version).tags[key] = value
+
+    def describe_version(self, version: int, description: str) -> None:
+        self._version(version).description = description
+
+    def version_description(self, version: int) -> str:
+        return self._version(version).description
 
     def download_artifact(self, version: int, artifact: str, folder: Path) -> Path:
         stored = self._version(version).artifacts

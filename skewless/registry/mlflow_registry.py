@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["MlflowModelRegistry"]
 
 _NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+# MLflow 3's UI opens an experiment of this kind on its training runs, not on the GenAI overview.
+TRAINING_EXPERIMENT_TAGS = {
+    "mlflow.experimentKind": "custom_model_development",
+    "mlflow.note.content": "Skewless training runs: point-in-time training sets from the Feast feature "
+    "service, LightGBM, the evaluation suite and the reference profile monitoring reads.",
+}
 
 
 def _not_found(error: Exception) -> bool:
@@ -86,9 +92,16 @@ class MlflowModelRegistry(ModelRegistry):
         """The id of experiment ``name``, created (with this registry's artifact location) if needed."""
         with self._unavailable_as_error():
             experiment = self.client.get_experiment_by_name(name)
-            if experiment is not None:
-                return str(experiment.experiment_id)
-            return str(self.client.create_experiment(name, artifact_location=self.artifact_location))
+            if experiment is None:
+                return str(
+                    self.client.create_experiment(
+                        name, artifact_location=self.artifact_location, tags=TRAINING_EXPERIMENT_TAGS
+                    )
+                )
+            for key, value in TRAINING_EXPERIMENT_TAGS.items():  # an experiment made before these tags
+                if experiment.tags.get(key) is None:
+                    self.client.set_experiment_tag(experiment.experiment_id, key, value)
+            return str(experiment.experiment_id)
 
     # ---- primitives -------------------------------------------------------------------
 
@@ -129,6 +142,13 @@ class MlflowModelRegistry(ModelRegistry):
     def set_version_tag(self, version: int, key: str, value: str) -> None:
         with self._unavailable_as_error():
             self.client.set_model_version_tag(self.model_name, str(version), key, value)
+
+    def describe_version(self, version: int, description: str) -> None:
+        with self._unavailable_as_error():
+            self.client.update_model_version(self.model_name, str(version), description=description)
+
+    def version_description(self, version: int) -> str:
+        return str(self._model_version(version).description or "")
 
     def download_artifact(self, version: int, artifact: str, folder: Path) -> Path:
         run_id = self.run_id(version)

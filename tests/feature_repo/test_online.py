@@ -74,6 +74,9 @@ def test_service_answers_exactly_its_features(built_workspace: Settings) -> None
     got = _lookup(built_workspace, _request(built_workspace))
     assert set(got) == declared | {"customer_id", "merchant_id"}
     assert len(declared) == 29  # plus the two join keys
+    # In the service's own order, every time (Feast's response order is not stable).
+    in_order = [f.name for projection in service.feature_view_projections for f in projection.features]
+    assert list(got)[2:] == in_order and set(list(got)[:2]) == {"customer_id", "merchant_id"}
 
 
 def test_unknown_entities_come_back_as_missing_not_errors(built_workspace: Settings) -> None:

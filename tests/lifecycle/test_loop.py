@@ -6,6 +6,7 @@ in tests/lifecycle/test_cli.py; the production profile's in tests/lifecycle/test
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from datetime import date
 from pathlib import Path
@@ -95,6 +96,10 @@ def test_concept_change_is_seen_within_a_week_and_a_retrained_model_answers_with
     page = result.summary_html.read_text()
     assert page.count("monitoring report</a>") == len(decisions) and "evaluation report</a>" in page
     assert "<svg" in page and "the change (concept)" in page and "retrain decided" in page
+    # Every link is relative and lands on a page that exists: a copied workspace keeps its links.
+    links = re.findall(r'href="([^"#]+)"', page)
+    assert links and not [link for link in links if "://" in link or link.startswith("/")]
+    assert all((result.summary_html.parent / link).is_file() for link in links), links
     assert screenshot_in_chromium(result.summary_html, tmp_path / "summary.png", "1280,1800") > 0.0005
     # The MLflow UI, started with the command the summary gives, shows every version, the champion,
     # and the gate's verdict with both figures on each retrained version.

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from monitoring.reference import ModelReference, parse_profile
-from training.reference_profile import build_reference_profile
+from skewless.reference_profile import build_reference_profile
 
 __all__ = ["DAY_ONE", "NUMERIC", "CATEGORICAL", "reference_of", "served_frame", "training_frame", "write_log"]
 

@@ -11,7 +11,13 @@ import pytest
 from mlflow import MlflowClient
 
 from skewless.errors import ModelNotFoundError, PromotionRefusedError
-from skewless.registry import CHAMPION, METADATA_ARTIFACT, PROFILE_ARTIFACT, MlflowModelRegistry
+from skewless.registry import (
+    CHAMPION,
+    EVALUATION_REPORT_TAG,
+    METADATA_ARTIFACT,
+    PROFILE_ARTIFACT,
+    MlflowModelRegistry,
+)
 from tests.conftest import QUIET
 from tests.worlds import TrainedWorld
 from training.config import GatePolicy
@@ -39,7 +45,7 @@ def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained_wor
         "oracle_roc_auc",
         "latency_single_p99_ms",
     } <= set(metrics)
-    assert tags["git_commit"] and tags["feature_service"] == "fraud_detection_v1"
+    assert tags["mlflow.source.git.commit"] and tags["feature_service"] == "fraud_detection_v1"
     assert run.info.run_name.startswith(f"fraud_detection-{trained_world.training_set.content_hash[:8]}")
     inputs = run.inputs.dataset_inputs
     assert [i.dataset.name for i in inputs] == [
@@ -81,6 +87,25 @@ def test_run_holds_params_metrics_artifacts_and_a_registered_version(trained_wor
     assert loaded.metadata.holdout_auc == pytest.approx(trained_world.outcome.evaluation.roc_auc)
 
 
+def test_mlflow_shows_training_runs_and_each_version_says_what_it_is(trained_world: TrainedWorld) -> None:
+    client = trained_world.registry.client
+    run = client.get_run(trained_world.outcome.run.run_id)
+    experiment = client.get_experiment(run.info.experiment_id)
+    # MLflow 3's UI opens an experiment of this kind on its runs, not on the GenAI overview.
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert "Skewless training runs" in experiment.tags["mlflow.note.content"]
+    commit = run.data.tags["mlflow.source.git.commit"]
+    assert commit == "unknown" or len(commit) == 40
+    version = client.get_model_version("fraud_detection", str(trained_world.outcome.run.version))
+    evaluation = trained_world.outcome.evaluation
+    assert f"ROC AUC {evaluation.roc_auc:.3f}" in version.description
+    assert "fraud_detection_v1" in version.description and "Gate: " in version.description
+    report = version.tags[EVALUATION_REPORT_TAG]
+    assert report == f"runs:/{run.info.run_id}/evaluation/evaluation.html"
+    listed = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+    assert report.removeprefix(f"runs:/{run.info.run_id}/") in listed
+
+
 def test_evaluate_writes_a_report_for_a_registered_version(trained_world: TrainedWorld) -> None:
     world = trained_world
     evaluation, html_path = evaluate_registered(world.settings, world.registry, world.config, CHAMPION, QUIET)
@@ -112,6 +137,13 @@ def test_gate_accepts_better_refuses_worse_and_rollback_restores(trained_world: 
     assert not refused.passed and refused.candidate_version == bad.run.version
     assert any("AUC" in reason for reason in refused.reasons)
     assert int(client.get_model_version_by_alias("fraud_gate", CHAMPION).version) == weak.run.version
+    # A refused version reads as refused on its registry page: tags and description.
+    page = client.get_model_version("fraud_gate", str(bad.run.version))
+    assert page.tags["gate.verdict"] == "refused"
+    assert page.tags["gate.champion_version"] == str(weak.run.version)
+    assert float(page.tags["gate.candidate_auc"]) < float(page.tags["gate.champion_auc"])
+    assert "Gate: " in page.description and "refused" in page.description.split("Gate: ")[1]
+    assert client.get_model_version("fraud_gate", str(weak.run.version)).tags["gate.verdict"] == "passed"
 
     good = train_and_register(settings, registry, config, QUIET)
     accepted = promote(registry, config, QUIET)
