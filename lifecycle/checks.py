@@ -8,8 +8,8 @@ decision made by hand (``lifecycle.retraining.retrain_now``).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 
+from lifecycle.check_window import CheckWindow
 from lifecycle.retraining import act_on
 from monitoring.config import MonitoringConfig
 from monitoring.job import ReportOutcome, run_report
@@ -21,18 +21,6 @@ from skewless.settings import Settings
 from training.config import TrainingConfig
 
 __all__ = ["CheckOutcome", "CheckWindow", "run_check"]
-
-
-@dataclass(frozen=True)
-class CheckWindow:
-    """What a check judges: served rows of ``model`` in ``[start, end)``, labels known at ``as_of``."""
-
-    start: datetime
-    end: datetime
-    as_of: datetime
-    every: timedelta | None = None  # also judge sub-windows this long
-    model: str = "champion"
-    skew: bool = True
 
 
 @dataclass(frozen=True)

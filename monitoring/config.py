@@ -18,13 +18,17 @@ class DriftRules:
     A numeric feature drifts when its KS distance to the training distribution is
     both *significant* and *material*: the KS p-value is below ``alpha`` divided by
     the number of tests in the report (Bonferroni), and the distance is at least
-    ``ks_min_distance``. The p-value uses the effective sample size (one merchant's
-    statistics on 500 transactions count about once), so clustered features do not
-    fire on a few busy merchants; the distance floor keeps a large window from
-    firing on shifts too small to matter. A categorical feature drifts when a
-    chi-square test (effective size again) is significant and the Jensen-Shannon
-    distance is at least ``js_min_distance``. PSI and Wasserstein are reported
-    beside them with their usual bands; they do not decide.
+    ``ks_min_distance`` or the Wasserstein distance is at least ``wasserstein_min_std``
+    training standard deviations. The two floors agree on a shift of the mean (a quarter
+    of a standard deviation moves KS by 0.10); the second also sees a change of spread,
+    which moves KS little (a normal feature 1.5 times as wide: KS 0.097, W 0.40 sd). The
+    p-value uses the effective sample size (one merchant's statistics on 500
+    transactions count about once), so clustered features do not fire on a few busy
+    merchants; the distance floors keep a large window from firing on shifts too small
+    to matter. A categorical feature drifts when a chi-square test (effective size
+    again) is significant and the Jensen-Shannon distance is at least
+    ``js_min_distance``. PSI is reported beside them with its usual bands; it does not
+    decide.
 
     The window raises dataset drift when any feature is flagged. Each of the T tests
     runs at alpha / T, so when nothing changed a window raises dataset drift with
@@ -33,6 +37,7 @@ class DriftRules:
 
     alpha: float = 0.05
     ks_min_distance: float = 0.10  # a tenth of the probability mass moved: visible on a CDF plot
+    wasserstein_min_std: float = 0.25  # the mass moved a quarter of a training standard deviation
     js_min_distance: float = 0.10  # Jensen-Shannon distance (base 2), 0 = same, 1 = disjoint
     min_rows: int = 200  # below this a window is "insufficient": KS needs D > 0.13 at n = 200
     null_rate_increase: float = 0.05  # absolute rise over training that counts (5 points)

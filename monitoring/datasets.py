@@ -9,8 +9,8 @@ rises, unseen categories, constant columns. Each verdict carries its effect size
 or Jensen-Shannon distance, PSI, Wasserstein in standard deviations).
 
 Either side is a pandas DataFrame or a path: a parquet file, a folder of parquet files,
-or a CSV file. The reference is read into memory (it is profiled once); the current
-table is scanned where it lies. Numeric columns are compared as distributions; text,
+or a CSV file. Both are read where they lie: the reference one column at a time (it is
+profiled once), the current table in one DuckDB scan. Numeric columns are compared as distributions; text,
 boolean and category columns (and those named in ``categorical``) as categories;
 date-time columns are left out (they always move).
 """
@@ -32,7 +32,7 @@ from monitoring.drift import WindowDrift, judge_window
 from monitoring.reference import ModelReference, parse_profile
 from monitoring.windows import summarise_table
 from skewless.errors import DatasetError
-from skewless.reference_profile import build_reference_profile
+from skewless.reference_profile import PROFILE_VERSION, profile_column
 
 __all__ = ["DatasetDrift", "Source", "compare_datasets", "read_dataset"]
 
@@ -116,25 +116,90 @@ def read_dataset(source: Source) -> pd.DataFrame:
         raise DatasetError(f"cannot read {source}: {e}") from e
 
 
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")  # fmt: skip
+_CATEGORY_TYPES = ("VARCHAR", "BOOLEAN", "ENUM")
+_TIME_TYPES = ("DATE", "TIME", "TIMESTAMP", "INTERVAL")
+
+
+def _kind_of_type(sql_type: str) -> str:
+    """``numeric``, ``categorical``, ``time`` or ``other`` for a DuckDB column type."""
+    base = sql_type.upper().split("(")[0].strip()
+    if base.startswith(_TIME_TYPES):
+        return "time"
+    if base in _NUMERIC_TYPES:
+        return "numeric"
+    if base in _CATEGORY_TYPES:
+        return "categorical"
+    return "other"
+
+
+def _kind_of_dtype(dtype: Any) -> str:
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "time"
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return "numeric"
+    return "categorical"
+
+
+class _Table:
+    """One side of a comparison: its columns' kinds, and one column at a time (a path is never loaded
+    whole: a 1M-row reference is profiled a column at a time)."""
+
+    def __init__(self, source: Source, connection: duckdb.DuckDBPyConnection, name: str) -> None:
+        self.source = source
+        self.connection = connection
+        if isinstance(source, pd.DataFrame):
+            connection.register(name, source)
+            self.relation = name
+            self.kinds = {str(c): _kind_of_dtype(source[c].dtype) for c in source.columns}
+        else:
+            self.relation = _relation_sql(Path(source))
+            described = connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
+            self.kinds = {str(row[0]): _kind_of_type(str(row[1])) for row in described}
+
+    def column(self, name: str) -> pd.Series:
+        if isinstance(self.source, pd.DataFrame):
+            return self.source[name]
+        series: pd.Series = self.connection.sql(f"SELECT {_quoted(name)} FROM {self.relation}").df()[name]
+        return series
+
+    def rows(self) -> int:
+        if isinstance(self.source, pd.DataFrame):
+            return len(self.source)
+        counted = self.connection.execute(f"SELECT count(*) FROM {self.relation}").fetchone()
+        return int(counted[0]) if counted else 0
+
+
 def _kinds(
-    frame: pd.DataFrame, columns: list[str] | None, categorical: list[str], prediction: str | None
+    table: _Table, columns: list[str] | None, categorical: list[str], prediction: str | None
 ) -> tuple[list[str], list[str], dict[str, str]]:
     """The columns to compare, the categorical ones among them, and those left out (with why)."""
-    names = columns if columns is not None else [str(c) for c in frame.columns if c != prediction]
-    unknown = [n for n in [*names, *categorical, *([prediction] if prediction else [])] if n not in frame]
+    names = columns if columns is not None else [c for c in table.kinds if c != prediction]
+    wanted = [*names, *categorical, *([prediction] if prediction else [])]
+    unknown = [n for n in wanted if n not in table.kinds]
     if unknown:
         raise DatasetError(f"not columns of the reference: {', '.join(unknown)}")
     kept, kinds, skipped = [], [], {}
     for name in names:
-        dtype = frame[name].dtype
-        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        kind = table.kinds[name]
+        if kind == "time":
             skipped[name] = "a date or time: it moves by construction"
             continue
+        if kind == "other" and name not in categorical:
+            skipped[name] = "not a scalar column (a list or a struct)"
+            continue
         kept.append(name)
-        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-        if name in categorical or not numeric:
+        if name in categorical or kind != "numeric":
             kinds.append(name)
     return kept, kinds, skipped
+
+
+def _as_categories(values: pd.Series) -> pd.Series:
+    """Categories as DuckDB writes them when it reads the current table (true, not True)."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.map({True: "true", False: "false"})
+    return values
 
 
 def compare_datasets(
@@ -160,45 +225,46 @@ def compare_datasets(
     """
     started = time.perf_counter()
     rules = replace(rules or DriftRules(), daily_cycle_features=())
-    frame = read_dataset(reference)
-    names, kinds, skipped = _kinds(frame, columns, list(categorical or []), prediction)
-    for name in kinds:  # categories as DuckDB writes them when it reads the current table (true, not True)
-        if pd.api.types.is_bool_dtype(frame[name].dtype):
-            frame = frame.assign(**{name: frame[name].map({True: "true", False: "false"})})
-    scores = frame[prediction].to_numpy(dtype=np.float64) if prediction else np.zeros(0)
-    profile = build_reference_profile(frame, names, kinds, scores)
-    rows, features, score = parse_profile(profile)
-    model = ModelReference(
-        model_name="reference", version=0, rows=rows, features=features, score=score,
-        decision_threshold=0.5, review_cost=0.0, holdout_auc=None, cutoff=_SPAN_START,
-        feature_service="",
-    )  # fmt: skip
-    selected = [*names, *([prediction] if prediction else [])]
     try:
         with duckdb.connect() as connection:
             connection.execute("SET TimeZone = 'UTC'")
-            if isinstance(current, pd.DataFrame):
-                connection.register("current_table", current)
-                relation = "current_table"
-            else:
-                relation = _relation_sql(Path(current))
-            score_column = ", " + _quoted(prediction) + " AS score" if prediction else ""
-            described = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-            available = {str(column[0]) for column in described}
-            present = [n for n in selected if n in available]
-            projection = ", ".join(_quoted(n) for n in present) or "1 AS no_columns_"
-            if prediction and prediction not in available:
-                score_column = ""
+            base = _Table(reference, connection, "reference_table")
+            names, kinds, skipped = _kinds(base, columns, list(categorical or []), prediction)
+            profiles = {}
+            for name in names:  # one column in memory at a time
+                values = base.column(name)
+                profiles[name] = profile_column(
+                    _as_categories(values) if name in kinds else values, name in kinds
+                )
+            scores = base.column(prediction) if prediction else pd.Series(np.zeros(0))
+            profile = {
+                "version": PROFILE_VERSION,
+                "rows": base.rows(),
+                "features": profiles,
+                "prediction": profile_column(pd.to_numeric(scores, errors="coerce"), categorical=False),
+            }
+            rows, features, score = parse_profile(profile)
+            model = ModelReference(
+                model_name="reference", version=0, rows=rows, features=features, score=score,
+                decision_threshold=0.5, review_cost=0.0, holdout_auc=None, cutoff=_SPAN_START,
+                feature_service="",
+            )  # fmt: skip
+            judged = _Table(current, connection, "current_table")
+            present = [n for n in names if n in judged.kinds]
+            score_column = prediction is not None and prediction in judged.kinds
+            selected = [_quoted(n) for n in present]
+            if score_column:
+                selected.append(f"{_quoted(str(prediction))} AS score")
             window = summarise_table(
                 connection,
-                f"(SELECT {projection}{score_column} FROM {relation})",
+                f"(SELECT {', '.join(selected) or '1 AS no_columns_'} FROM {judged.relation})",
                 features,
                 score if score_column else None,
                 _SPAN_START,
                 _SPAN_START + timedelta(days=1),
             )
     except duckdb.Error as e:
-        raise DatasetError(f"cannot read {_describe(current)}: {e}") from e
+        raise DatasetError(f"cannot read {_describe(reference)} or {_describe(current)}: {e}") from e
     drift = judge_window(model, window, rules)
     return DatasetDrift(
         reference=_describe(reference),

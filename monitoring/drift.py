@@ -201,9 +201,15 @@ def _numeric(
                 findings.add(
                     "constant", f"every value is {window.minimum:.6g}; training had {levels} distinct levels"
                 )
-            if p_value < alpha and distance >= rules.ks_min_distance:
+            spread = figures["wasserstein_std"]
+            material = distance >= rules.ks_min_distance or (
+                spread is not None and spread >= rules.wasserstein_min_std
+            )
+            if p_value < alpha and material:
+                moved = f", W {spread:.2f} sd" if spread is not None else ""
                 findings.add(
-                    "drift", f"KS distance {distance:.3f} (p = {p_value:.2g}), PSI {figures['psi']:.3f}"
+                    "drift",
+                    f"KS distance {distance:.3f} (p = {p_value:.2g}){moved}, PSI {figures['psi']:.3f}",
                 )
     elif window.count == 0:
         findings.add("insufficient", "no values in the window")

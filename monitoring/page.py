@@ -109,6 +109,7 @@ def feature_sections(features: Sequence[FeatureDrift], legend: Legend = TRAINING
 RULE_MEANINGS = {
     "alpha": "family-wise false-alarm rate, split over all tests (Bonferroni)",
     "ks_min_distance": "smallest KS distance that counts as drift (numeric)",
+    "wasserstein_min_std": "or smallest Wasserstein distance, in reference standard deviations (numeric)",
     "js_min_distance": "smallest Jensen-Shannon distance that counts as drift (categorical)",
     "min_rows": "fewer rows than this: insufficient, not judged",
     "null_rate_increase": "rise of the null rate (absolute) that counts",

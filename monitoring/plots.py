@@ -143,9 +143,11 @@ def _date_ticks(starts: Sequence[str], step: float, bottom: float) -> str:
     marks = sorted({*range(0, len(starts), every), len(starts) - 1})
     if len(marks) > 1 and marks[-1] - marks[-2] < every:
         marks.pop(-2)
+    last = len(starts) - 1
+    anchors = {0: "start", last: "end"}  # the end labels stay inside the plot
     return "".join(
-        f'<text x="{MARGIN + (i + 0.5) * step:.1f}" y="{bottom + 15}" text-anchor="middle">'
-        f"{html.escape(starts[i][:10])}</text>"
+        f'<text x="{MARGIN + (i + (0 if i == 0 else 1 if i == last else 0.5)) * step:.1f}" y="{bottom + 15}" '
+        f'text-anchor="{anchors.get(i, "middle")}">{html.escape(starts[i][:10])}</text>'
         for i in marks
     )
 

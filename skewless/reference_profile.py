@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["PROFILE_VERSION", "build_reference_profile", "effective_count"]
+__all__ = ["PROFILE_VERSION", "build_reference_profile", "effective_count", "profile_column"]
 
 PROFILE_VERSION = 2
 GRID_QUANTILES = np.linspace(0.0, 1.0, 101)
@@ -74,6 +74,12 @@ def _categorical(values: pd.Series) -> dict[str, Any]:
         "null_rate": nulls / len(values) if len(values) else 0.0,
         "frequencies": {str(k): float(v) for k, v in frequencies.items()},
     }
+
+
+def profile_column(values: pd.Series, categorical: bool) -> dict[str, Any]:
+    """One column's profile (numeric grid and PSI deciles, or category frequencies), no entity."""
+    profile = _categorical(values) if categorical else _numeric(values)
+    return profile | {"entity": None, "effective_count": float(len(values))}
 
 
 def effective_count(keys: pd.Series) -> float:

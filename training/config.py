@@ -83,7 +83,7 @@ class TrainingConfig:
     """
 
     feature_service: str = FEATURE_SERVICE_V1
-    experiment: str | None = None  # MLflow experiment; None: named after the registered model
+    experiment: str | None = None  # MLflow experiment; None: named after the Feast project (Feast's lineage)
     cutoff: datetime | None = None
     label_maturity_days: int = 30
     warmup_days: int = 30

@@ -11,20 +11,20 @@ from pathlib import Path
 
 import lightgbm as lgb
 
-from feature_repo.operations import feature_entities, open_feature_store
+from feature_repo.operations import feature_entities, feature_refs, open_feature_store
 from skewless.atomic import write_text_atomic
 from skewless.model_input import FeatureEncoding
 from skewless.progress import Progress
 from skewless.reference_profile import build_reference_profile
-from skewless.registry import CHALLENGER, MlflowModelRegistry, ModelRegistry
+from skewless.registry import CHALLENGER, CHAMPION, MlflowModelRegistry, ModelRegistry
 from skewless.settings import Settings
 from training.config import TrainingConfig
 from training.dataset import LABEL, TrainingSet, build_training_set
-from training.evaluation import Evaluation, evaluate_model
+from training.evaluation import Evaluation, choose_threshold, evaluate_model
 from training.model import predict, train_model
 from training.registry import evaluation_set
-from training.report import write_evaluation_report
-from training.tracking import LoggedRun, log_training_run
+from training.report import Comparison, write_evaluation_report
+from training.tracking import FeastLineage, LoggedRun, log_training_run
 from training.validation import validate_training_set
 
 __all__ = ["TrainingOutcome", "evaluate_registered", "train_and_register"]
@@ -49,6 +49,28 @@ class TrainingOutcome:
         return self.training_set.content_hash
 
 
+def _champion_comparison(
+    registry: ModelRegistry, ts: TrainingSet, review_cost: float, exclude: int | None = None
+) -> Comparison | None:
+    """The champion's scores on the same holdout rows and its cost curve on the same validation rows;
+    None without a champion (or when it is ``exclude``), or when it needs features the set lacks."""
+    version = registry.alias_version(CHAMPION)
+    if version is None or version == exclude:
+        return None
+    champion = registry.load(version)
+    if any(feature not in ts.frame.columns for feature in champion.encoding.features):
+        return None
+    holdout, validation = ts.split("holdout"), ts.split("validation")
+    _, curve = choose_threshold(
+        validation[LABEL].to_numpy(),
+        predict(champion.booster, champion.encoding, validation),
+        validation["amount"].to_numpy(),
+        review_cost,
+    )
+    scores = predict(champion.booster, champion.encoding, holdout)
+    return Comparison(f"champion v{version}", scores, curve)
+
+
 def _write_report(
     evaluation: Evaluation,
     booster: lgb.Booster,
@@ -56,6 +78,7 @@ def _write_report(
     ts: TrainingSet,
     folder: Path,
     title: str,
+    champion: Comparison | None = None,
 ) -> tuple[Path, Path]:
     """The evaluation report of ``booster`` on the holdout of ``ts`` (JSON and HTML paths)."""
     holdout = ts.split("holdout")
@@ -66,6 +89,8 @@ def _write_report(
         holdout["oracle_score"].to_numpy(),
         folder,
         title,
+        booster=booster,
+        champion=champion,
     )
 
 
@@ -103,6 +128,7 @@ def train_and_register(
             ts,
             report_dir,
             f"{name} on {ts.feature_service}: evaluation",
+            _champion_comparison(registry, ts, config.review_cost),
         )
         train = ts.split("train")
         profile = build_reference_profile(
@@ -113,9 +139,11 @@ def train_and_register(
             feature_entities(store, ts.feature_service),
         )
     with progress.step("log the run to MLflow and register the model"):
+        lineage = FeastLineage(store.project, feature_refs(store, ts.feature_service))
         run = log_training_run(
-            registry, settings.root_dir, config, ts, model, evaluation, profile, report.to_json(), report_dir
-        )
+            registry, settings.root_dir, config, ts, model, evaluation, profile, report.to_json(), report_dir,
+            lineage,
+        )  # fmt: skip
         registry.set_alias(CHALLENGER, run.version)
     return TrainingOutcome(run, evaluation, report_html, report_json, ts)
 
@@ -140,5 +168,6 @@ def evaluate_registered(
             ts,
             settings.layout.reports_dir / f"{name}-v{model.version}",
             f"{name} v{model.version}: evaluation",
+            _champion_comparison(registry, ts, config.review_cost, exclude=model.version),
         )
     return evaluation, html_path

@@ -9,6 +9,9 @@ validation + holdout rows (so a later gate can score any model on the same holdo
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -107,6 +110,28 @@ def build_metadata(
     )
 
 
+FEAST_FEATURES_ARTIFACT = "feast_features.json"  # the features Feast's resolve_features checks
+
+
+@dataclass(frozen=True)
+class FeastLineage:
+    """What Feast's MLflow integration reads on a training run: the project and the service's features."""
+
+    project: str
+    feature_refs: list[str]  # view:feature, in service order
+
+    def run_tags(self, feature_service: str, entity_count: int) -> dict[str, str]:
+        views = list(dict.fromkeys(ref.split(":")[0] for ref in self.feature_refs))
+        return {
+            "feast.project": self.project,
+            "feast.retrieval_type": "historical",
+            "feast.feature_service": feature_service,
+            "feast.feature_views": ",".join(views),
+            "feast.feature_refs": ",".join(self.feature_refs)[:4990],
+            "feast.entity_count": str(entity_count),
+        }
+
+
 def version_description(data: Any, ts: TrainingSet, evaluation: Evaluation) -> str:
     """What a version is, in the words its registry page shows: data, service, figures, reports."""
     return (
@@ -129,13 +154,18 @@ def log_training_run(
     profile: dict[str, Any],
     validation_json: str,
     report_dir: Path,
+    lineage: FeastLineage,
 ) -> LoggedRun:
     """Log one training run, register its model version and return where it landed.
 
-    ``root_dir`` is the checkout whose commit the run records.
+    ``root_dir`` is the checkout whose commit the run records. The run is logged in the
+    experiment named after the Feast project (unless ``config.experiment`` names one), with
+    the ``feast.*`` tags and ``feast_features.json`` that Feast's MLflow integration reads:
+    ``feast ui`` then shows the run and its model in the feature service's lineage, and
+    ``store.mlflow.resolve_features("models:/<name>/<version>")`` names the service.
     """
     name = registry.model_name
-    experiment_id = registry.experiment_id(config.experiment or name)
+    experiment_id = registry.experiment_id(config.experiment or lineage.project)
     commit = git_commit(root_dir)
     metadata = build_metadata(ts, model, evaluation, config, name, commit)
     train = ts.split("train")
@@ -169,8 +199,10 @@ def log_training_run(
                 "feature_service": ts.feature_service,
                 "seed": str(config.seed),
                 "label": LABEL,
+                **lineage.run_tags(ts.feature_service, len(ts.frame)),
             }
         )
+        mlflow.log_text(json.dumps(lineage.feature_refs), FEAST_FEATURES_ARTIFACT)
         mlflow.log_dict(
             {"features": ts.features, "categorical": ts.categorical, "encoding": model.encoding.to_dict()},
             "feature_schema.json",
@@ -184,16 +216,20 @@ def log_training_run(
             path = Path(folder) / Path(EVALUATION_SET_ARTIFACT).name
             evaluation_rows.to_parquet(path, index=False)
             mlflow.log_artifact(str(path), str(Path(EVALUATION_SET_ARTIFACT).parent))
-        info = mlflow.lightgbm.log_model(
-            model.booster,
-            name="model",
-            signature=signature,
-            input_example=example,
-            registered_model_name=name,
-            pip_requirements=model_requirements(),
-        )
+        # MLflow prints "Successfully registered model …" and "Created version …" itself (not
+        # through logging); the job reports the version in its own line.
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            info = mlflow.lightgbm.log_model(
+                model.booster,
+                name="model",
+                signature=signature,
+                input_example=example,
+                registered_model_name=name,
+                pip_requirements=model_requirements(),
+            )
     version = int(info.registered_model_version)
     registry.set_version_tag(version, "feature_service", ts.feature_service)
+    registry.set_version_tag(version, "feast.feature_service", ts.feature_service)
     registry.set_version_tag(version, "dataset_hash", ts.content_hash)
     registry.set_version_tag(
         version, EVALUATION_REPORT_TAG, f"runs:/{run.info.run_id}/evaluation/evaluation.html"

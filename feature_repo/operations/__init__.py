@@ -15,7 +15,12 @@ from feature_repo.operations.service_reader import (
     is_missing,
     lookup_online_features,
 )
-from feature_repo.operations.services import feature_entities, feature_service_schema, get_feature_service
+from feature_repo.operations.services import (
+    feature_entities,
+    feature_refs,
+    feature_service_schema,
+    get_feature_service,
+)
 
 __all__ = [
     "ONE_MICROSECOND",
@@ -25,6 +30,7 @@ __all__ = [
     "OnlineStoreState",
     "apply_feature_repo",
     "feature_entities",
+    "feature_refs",
     "feature_service_schema",
     "get_feature_service",
     "historical_features",

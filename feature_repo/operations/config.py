@@ -51,6 +51,14 @@ def load_repo_config(settings: Settings) -> RepoConfig:
     try:
         text = string.Template(path.read_text(encoding="utf-8")).substitute(values)
         raw: dict[str, Any] = yaml.safe_load(text)
+        integration = raw.get("mlflow")
+        if (
+            isinstance(integration, dict)
+            and integration.get("enabled")
+            and not integration.get("tracking_uri")
+        ):
+            # Feast's MLflow integration (lineage, resolve_features) reads the profile's own tracking store.
+            raw["mlflow"] = integration | {"tracking_uri": settings.tracking_uri}
         config = RepoConfig(**raw)
     except KeyError as e:
         raise ConfigurationError(f"{path.name} names an unknown variable {e}") from e

@@ -7,7 +7,7 @@ from feast.types import String
 
 from skewless.errors import FeatureRepoError
 
-__all__ = ["feature_entities", "feature_service_schema", "get_feature_service"]
+__all__ = ["feature_entities", "feature_refs", "feature_service_schema", "get_feature_service"]
 
 
 def get_feature_service(store: FeatureStore, name: str) -> FeatureService:
@@ -47,3 +47,9 @@ def feature_entities(store: FeatureStore, name: str) -> dict[str, str | None]:
         for field in projection.features:
             entities[field.name] = keys[0] if len(keys) == 1 else None
     return entities
+
+
+def feature_refs(store: FeatureStore, name: str) -> list[str]:
+    """The service's features as Feast names them in lineage (``view:feature``), in service order."""
+    service = get_feature_service(store, name)
+    return [f"{p.name_to_use()}:{f.name}" for p in service.feature_view_projections for f in p.features]

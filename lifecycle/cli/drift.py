@@ -35,6 +35,9 @@ def drift_command(
     ks_min_distance: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Smallest KS distance that counts (numeric).")
     ] = 0.10,
+    wasserstein_min_std: Annotated[
+        float, typer.Option(min=0.0, help="Or smallest Wasserstein distance, in reference sd (numeric).")
+    ] = 0.25,
     js_min_distance: Annotated[
         float,
         typer.Option(min=0.0, max=1.0, help="Smallest Jensen-Shannon distance that counts."),
@@ -58,7 +61,8 @@ def drift_command(
     from monitoring.datasets import compare_datasets
 
     rules = DriftRules(
-        alpha=alpha, ks_min_distance=ks_min_distance, js_min_distance=js_min_distance, min_rows=min_rows,
+        alpha=alpha, ks_min_distance=ks_min_distance, wasserstein_min_std=wasserstein_min_std,
+        js_min_distance=js_min_distance, min_rows=min_rows,
         null_rate_increase=null_rate_increase, unseen_share=unseen_share,
     )  # fmt: skip
     result = compare_datasets(reference, current, categorical, column, prediction, rules)

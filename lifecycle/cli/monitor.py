@@ -12,7 +12,7 @@ from lifecycle.cli.app import monitor_app
 from lifecycle.cli.context import echo_json, invocation, moment_option, utc
 
 if TYPE_CHECKING:
-    from lifecycle.checks import CheckWindow
+    from lifecycle.check_window import CheckWindow
     from monitoring.config import MonitoringConfig
     from monitoring.job import ReportOutcome
 
@@ -55,7 +55,7 @@ ClockOption = Annotated[
 def _window(
     start: datetime | None, end: datetime | None, as_of: datetime | None, every: Every, model: str, skew: bool
 ) -> CheckWindow:
-    from lifecycle.checks import CheckWindow
+    from lifecycle.check_window import CheckWindow
 
     stop = utc(end) or datetime.now(UTC)
     begin = utc(start) or stop - timedelta(days=1)
@@ -101,8 +101,8 @@ def monitor_report_command(
     clock: ClockOption = ClockChoice.SERVED,
 ) -> None:
     """Drift, skew and performance of the served rows in a window: JSON + HTML report, gauges, alerts."""
-    window = _window(start, end, as_of, every, model, skew)
     run = invocation(ctx, feast=skew)  # without the skew check, Feast is never imported (seconds)
+    window = _window(start, end, as_of, every, model, skew)
     from monitoring.job import run_report
     from skewless.progress import Progress
 

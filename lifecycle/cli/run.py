@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -52,6 +53,9 @@ def run_command(
     from lifecycle.loop.run import run_loop
     from skewless.progress import Progress
 
+    # Each check's alerts are in its report and the day's line says what was decided; the alert
+    # log lines (a JSON document each) would repeat them mid-progress.
+    logging.getLogger("skewless.monitoring").addHandler(logging.NullHandler())
     result = run_loop(run.settings, run.registry, config, Progress())
     _echo_loop(run.settings, result)
 
@@ -110,7 +114,10 @@ def _echo_loop(settings: Settings, result: LoopResult) -> None:
     typer.echo(f"\nSummary page (every report linked): {result.summary_html}")
     typer.echo(f"Policy decisions: {settings.layout.policy_decisions}")
     typer.echo(f"Served-feature log: {settings.layout.served_log_dir}")
-    typer.echo(f"Explore the feature registry: cd {settings.feature_repo_dir} && feast ui")
+    typer.echo(
+        f"Explore the feature registry, models in its lineage: cd {settings.feature_repo_dir} && "
+        f"MLFLOW_TRACKING_URI={settings.tracking_uri} feast ui"
+    )
     typer.echo(f"Explore runs and models: {result.mlflow_ui}")
     here = settings.root_dir.resolve() == Path.cwd().resolve()
     serve = "skewless serve" if here else f"skewless --root-dir {settings.root_dir} serve"

@@ -759,9 +759,20 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(tmp_path: Path
     assert _aggregated(
         "histogram_quantile(0.99, sum by (le) (rate(skewless_request_duration_seconds_bucket[5m])))"
     )
-    # Every panel query is PromQL that Prometheus accepts.
+    # A model-version variable from the live metric, used by the score panels; annotations for model
+    # changes (promotions, reloads) and canary rollbacks; a panel comparing champion and canary.
+    [variable] = dashboard["templating"]["list"]
+    assert variable["name"] == "model_version" and "skewless_prediction_score" in variable["definition"]
+    assert sum("$model_version" in expression for expression in expressions.values()) >= 2
+    annotations = {a["name"]: a["expr"] for a in dashboard["annotations"]["list"] if "expr" in a}
+    assert any("model_reloads" in e for e in annotations.values()), annotations
+    assert any("canary_rollbacks" in e for e in annotations.values()), annotations
+    assert "champion versus canary" in titles
+    # Every panel and annotation query is PromQL that Prometheus accepts (the variable at its "All").
+    queries = [*expressions.values(), *annotations.values()]
     recorded = [
-        {"record": f"dashboard:panel_{i}", "expr": expr} for i, expr in enumerate(expressions.values())
+        {"record": f"dashboard:panel_{i}", "expr": expr.replace("$model_version", ".*")}
+        for i, expr in enumerate(queries)
     ]
     rules = tmp_path / "dashboard.rules.yml"
     rules.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": recorded}]}))

@@ -76,7 +76,8 @@ def test_an_unchanged_sample_flags_no_column() -> None:
 
 def test_thresholds_decide_and_too_few_rows_is_insufficient() -> None:
     reference, changed, _ = _tables()
-    strict = compare_datasets(reference, changed, rules=DriftRules(ks_min_distance=0.5, js_min_distance=0.5))
+    loose = DriftRules(ks_min_distance=0.5, wasserstein_min_std=5.0, js_min_distance=0.5)
+    strict = compare_datasets(reference, changed, rules=loose)
     assert {f.name for f in strict.drift.features if f.status == "drift"} == set()
     small = compare_datasets(reference, changed.head(50))
     assert small.verdict == "insufficient" and small.drift.drifted == []

@@ -121,6 +121,8 @@ def test_every_metric_the_dashboard_and_the_alert_rules_use_is_exported(
 
     dashboard = json.loads((PROJECT_ROOT / "docker/grafana/dashboards/skewless.json").read_text())
     expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    expressions += [a["expr"] for a in dashboard["annotations"]["list"] if "expr" in a]
+    expressions += [v["definition"] for v in dashboard["templating"]["list"]]
     rules = yaml.safe_load((PROJECT_ROOT / "docker/prometheus/alerts.yml").read_text())
     expressions += [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
     used = {name for expression in expressions for name in re.findall(r"\bskewless_[a-z0-9_]+", expression)}
@@ -167,3 +169,23 @@ def test_monitor_check_decides_on_the_api_log_and_records_the_decision(
     recorded = decisions.read_text().splitlines()
     assert len(recorded) == before + 1
     assert json.loads(recorded[-1])["action"] == "retrain_scheduled"
+
+
+def test_monitor_report_without_the_skew_check_writes_the_report_and_links_it_from_the_version(
+    served: TrainedWorld, monitored: LiveApi
+) -> None:
+    """--no-skew never imports Feast; the report is written (with its gauges) all the same, and the
+    model version's registry page points at it. (Last: it replaces the gauges the tests above read.)"""
+    from skewless.registry import MONITORING_REPORT_TAG
+
+    now = datetime.now(UTC)
+    result = skewless(
+        str(served.settings.root_dir), "monitor", "report", "--no-skew",
+        "--start", STARTED[0].strftime("%Y-%m-%dT%H:%M:%S"),
+        "--end", (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["skew"] is None and summary["rows"] == 40
+    tags = served.registry.version_tags(1)
+    assert tags[MONITORING_REPORT_TAG] == summary["report_html"]

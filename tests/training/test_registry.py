@@ -106,12 +106,44 @@ def test_mlflow_shows_training_runs_and_each_version_says_what_it_is(trained_wor
     assert report.removeprefix(f"runs:/{run.info.run_id}/") in listed
 
 
+def test_feast_names_each_models_feature_service_and_its_ui_lineage_shows_the_model(
+    trained_world: TrainedWorld,
+) -> None:
+    import json as json_module
+    import urllib.request
+
+    from feast.ui_server import get_app
+
+    from feature_repo.operations import open_feature_store
+    from serving.runner import serve_in_background
+
+    store = open_feature_store(trained_world.settings)
+    version = trained_world.outcome.run.version
+    assert store.mlflow is not None and store.config.mlflow.auto_log is False  # nothing logs on retrieval
+    ours = trained_world.registry.load(version).feature_service
+    # Feast's own resolution (version tag, checked against the run's feast_features.json) agrees.
+    assert store.mlflow.resolve_features(f"models:/fraud_detection/{version}") == ours == "fraud_detection_v1"
+    assert store.mlflow.resolve_features(f"models:/fraud_detection/{CHAMPION}") == ours
+    # The lineage `feast ui` draws: its API lists the training run with the registered model.
+    with serve_in_background(get_app(store, store.project)) as url:
+        with urllib.request.urlopen(f"{url}/api/mlflow-runs", timeout=30) as response:
+            runs = json_module.loads(response.read())["runs"]
+    [run] = [r for r in runs if r["run_id"] == trained_world.outcome.run.run_id]
+    assert run["feature_service"] == "fraud_detection_v1" and run["retrieval_type"] == "historical"
+    assert len(run["feature_refs"]) == len(trained_world.training_set.features)
+    assert {(m["model_name"], int(m["version"])) for m in run["registered_models"]} >= {
+        ("fraud_detection", version)
+    }
+
+
 def test_evaluate_writes_a_report_for_a_registered_version(trained_world: TrainedWorld) -> None:
     world = trained_world
     evaluation, html_path = evaluate_registered(world.settings, world.registry, world.config, CHAMPION, QUIET)
     assert evaluation.roc_auc == pytest.approx(trained_world.outcome.evaluation.roc_auc)
     page = html_path.read_text()
-    assert page.count("data:image/png;base64,") == 4 and "oracle" in page
+    # curves, cost, reliability, slices, feature importance; the confusion matrix at the threshold
+    assert page.count("data:image/png;base64,") == 5 and "oracle" in page
+    assert "Confusion matrix at the threshold" in page and "false alerts" in page
 
 
 @pytest.mark.slow
@@ -146,6 +178,9 @@ def test_gate_accepts_better_refuses_worse_and_rollback_restores(trained_world: 
     assert client.get_model_version("fraud_gate", str(weak.run.version)).tags["gate.verdict"] == "passed"
 
     good = train_and_register(settings, registry, config, QUIET)
+    # Its evaluation report compares it with the champion on the same holdout rows.
+    report = good.report_html.read_text()
+    assert f"champion v{weak.run.version} has ROC-AUC" in report
     accepted = promote(registry, config, QUIET)
     assert accepted.passed, accepted.reasons
     assert accepted.candidate["roc_auc"] > accepted.champion["roc_auc"]
