@@ -20,6 +20,7 @@ from lifecycle.loop.run import run_loop
 from skewless.registry import MlflowModelRegistry
 from tests.conftest import QUIET
 from tests.factories import make_workspace
+from tests.pages import read_page
 from tests.servers import mlflow_ui, screenshot_in_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -101,6 +102,9 @@ def test_concept_change_is_seen_within_a_week_and_a_retrained_model_answers_with
     assert links and not [link for link in links if "://" in link or link.startswith("/")]
     assert all((result.summary_html.parent / link).is_file() for link in links), links
     assert screenshot_in_chromium(result.summary_html, tmp_path / "summary.png", "1280,1800") > 0.0005
+    seen = read_page(page)
+    assert seen.font_sizes and min(seen.font_sizes) >= 11  # the chart's and the tables' text alike
+    assert any(re.fullmatch(r"[A-Z][a-z]{2} \d{2}", text) for text in seen.svg_texts)  # dated axis
     # The MLflow UI, started with the command the summary gives, shows every version, the champion,
     # and the gate's verdict with both figures on each retrained version.
     with mlflow_ui(summary["mlflow_ui"]) as url:

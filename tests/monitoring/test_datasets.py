@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from monitoring.config import DriftRules
 from monitoring.dataset_report import write_dataset_report
 from monitoring.datasets import compare_datasets
 from skewless.errors import DatasetError
+from tests.pages import read_page
 from tests.servers import screenshot_in_chromium
 
 ROWS = 20_000
@@ -155,31 +154,6 @@ def test_cli_writes_the_report_and_exits_1_on_drift_0_without_2_on_bad_input(tmp
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
-class _Page(HTMLParser):
-    """What a reader meets, in order: section headings, plots, and every font size set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.order: list[tuple[str, str]] = []
-        self.font_sizes: list[float] = []
-        self._in_heading = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if values.get("font-size"):
-            self.font_sizes.append(float(str(values["font-size"]).removesuffix("px")))
-        if tag == "section":
-            self.order.append(("section", str(values.get("id", ""))))
-        elif tag == "svg":
-            self.order.append(("plot", ""))
-        self._in_heading = tag == "h3"
-
-    def handle_data(self, data: str) -> None:
-        if self._in_heading and data.strip():
-            self.order.append(("heading", data.strip()))
-            self._in_heading = False
-
-
 def test_the_page_lists_flagged_columns_first_names_above_their_plots_and_no_small_text(
     tmp_path: Path,
 ) -> None:
@@ -187,15 +161,10 @@ def test_the_page_lists_flagged_columns_first_names_above_their_plots_and_no_sma
     result = compare_datasets(reference, changed, categorical=["code"])
     _, page = write_dataset_report(result, tmp_path)
     markup = page.read_text()
-    parsed = _Page()
-    parsed.feed(markup)
-    headings = [text for kind, text in parsed.order if kind == "heading"]
-    assert set(headings[:5]) == set(result.drift.drifted)  # flagged first
-    assert set(headings[5:]) == {"steady", "code", "flag"}
-    for position, (kind, _) in enumerate(parsed.order):
-        if kind == "section":  # a section opens with its heading, and its plots follow it
-            assert parsed.order[position + 1][0] == "heading"
-    assert parsed.font_sizes and min(parsed.font_sizes) >= 11
-    assert all(float(size) >= 11 for size in re.findall(r"font-size\s*:\s*(\d+(?:\.\d+)?)px", markup))
+    seen = read_page(markup)
+    assert set(seen.headings[:5]) == set(result.drift.drifted)  # flagged first
+    assert set(seen.headings[5:]) == {"steady", "code", "flag"}
+    assert seen.sections_open_with_their_heading()
+    assert seen.font_sizes and min(seen.font_sizes) >= 11
     assert "<th>rule</th>" in markup and "ks_min_distance" in markup
     assert screenshot_in_chromium(page, tmp_path / "drift.png", "1280,1600") > 0.005

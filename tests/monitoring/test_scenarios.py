@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +15,13 @@ from monitoring.drift import WindowDrift, judge_window
 from monitoring.job import build_report
 from monitoring.performance import measure_performance
 from monitoring.policy import decide
+from monitoring.report import write_report
 from monitoring.windows import summarise_windows
 from skewless.modes import DeploymentMode
 from skewless.registry import CHALLENGER, Deployment
 from tests.conftest import QUIET
+from tests.pages import read_page
+from tests.servers import screenshot_in_chromium
 from tests.worlds import (
     DRIFT_START,
     LABELS_ALL_KNOWN,
@@ -66,6 +71,28 @@ def test_covariate_shift_is_flagged_on_the_shifted_features_in_the_first_full_wi
     assert COVARIATE_DIRECT <= flagged, flagged
     assert flagged <= COVARIATE_DIRECT | COVARIATE_DERIVED, flagged - COVARIATE_DIRECT - COVARIATE_DERIVED
     assert first.score is not None and first.score.ks_distance is not None and first.score.ks_distance > 0.05
+
+
+def test_the_covariate_report_reads_as_a_person_needs_it(scenario_world: World, tmp_path: Path) -> None:
+    """The page of a report across the shift: dated trend axes, flagged features first with their name
+    and status above their plots, prediction drift in the headline, no text under 11 px."""
+    world = scenario_world("covariate")
+    start, end = DRIFT_START - 3 * DAY, DRIFT_START + 4 * DAY
+    report, _ = build_report(
+        world.settings, world.registry, MonitoringConfig(), start, end, QUIET, every=DAY, skew=False
+    )
+    _, page = write_report(report, tmp_path)
+    markup = page.read_text()
+    seen = read_page(markup)
+    dates = [text for text in seen.svg_texts if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)]
+    assert start.date().isoformat() in dates and (end - DAY).date().isoformat() in dates
+    shown = [*report.drift.features, *([report.drift.score] if report.drift.score else [])]
+    flagged = {f.name for f in shown if f.flagged}  # the score (prediction drift) among them
+    assert COVARIATE_DIRECT <= flagged and set(seen.headings[: len(flagged)]) == flagged
+    assert seen.sections_open_with_their_heading()
+    assert seen.font_sizes and min(seen.font_sizes) >= 11
+    assert "prediction (score) drift" in markup and "<th>rule</th>" in markup
+    assert screenshot_in_chromium(page, tmp_path / "report.png", "1280,2400") > 0.005
 
 
 def test_pipeline_break_is_flagged_as_null_and_constant_on_the_broken_features(scenario_world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from skewless.registry import (
     MlflowModelRegistry,
 )
 from tests.conftest import QUIET
+from tests.servers import screenshot_in_chromium
 from tests.worlds import TrainedWorld
 from training.config import GatePolicy
 from training.job import evaluate_registered, train_and_register
@@ -144,6 +146,9 @@ def test_evaluate_writes_a_report_for_a_registered_version(trained_world: Traine
     # curves, cost, reliability, slices, feature importance; the confusion matrix at the threshold
     assert page.count("data:image/png;base64,") == 5 and "oracle" in page
     assert "Confusion matrix at the threshold" in page and "false alerts" in page
+    caught = re.search(r"<td>([\d,]+) caught</td><td>([\d,]+) missed</td>", page)
+    assert caught and sum(int(n.replace(",", "")) for n in caught.groups()) == evaluation.positives
+    assert screenshot_in_chromium(html_path, trained_world.settings.root_dir / "evaluation.png") > 0.01
 
 
 @pytest.mark.slow
