@@ -1,4 +1,4 @@
-"""Model commands: train, evaluate, promote, rollback, deploy, retrain.
+"""Model commands: train, evaluate, promote, rollback, deploy, retrain, score (batch inference).
 
 Every one acts on the registered model of the settings (``--model-name`` or
 ``SKEWLESS_MODEL_NAME``, default ``fraud_detection``).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,8 @@ from lifecycle.cli.data import DateOption
 from skewless.modes import DeploymentMode
 
 __all__: list[str] = []
+
+SCORES_FOLDER = Path("scores")
 
 
 @app.command("train")
@@ -135,3 +138,35 @@ def retrain_command(
         moment = utc(as_of) or datetime.now(UTC)
         decision = retrain_now(run.settings, run.registry, PolicyRules(), moment, Progress())
     echo_json({"decision": decision.action, "outcome": decision.outcome})
+
+
+@app.command("score")
+def score_command(
+    ctx: typer.Context,
+    transactions: Annotated[
+        Path, typer.Argument(help="Transactions: parquet file or folder, or CSV (ids, request fields, time).")
+    ],
+    model: Annotated[str, typer.Option(help="Alias (champion, challenger) or version number.")] = "champion",
+    out: Annotated[Path, typer.Option(help="Folder for the scores (date=YYYY-MM-DD/part-0.parquet).")] = (
+        SCORES_FOLDER
+    ),
+) -> None:
+    """Batch inference: score transactions with point-in-time features of the model's feature service."""
+    run = invocation(ctx)
+    from skewless.progress import Progress
+    from training.batch_scoring import score_transactions
+
+    reference: str | int = int(model) if model.isdigit() else model
+    scored = score_transactions(run.settings, run.registry, transactions, reference, out, Progress())
+    echo_json(
+        {
+            "rows": scored.rows,
+            "days": scored.days,
+            "model": f"{scored.model_name} v{scored.model_version}",
+            "feature_service": scored.feature_service,
+            "threshold": scored.threshold,
+            "flagged": scored.flagged,
+            "folder": str(scored.folder),
+            "seconds": round(scored.seconds, 2),
+        }
+    )

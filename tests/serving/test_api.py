@@ -55,6 +55,26 @@ def test_api_feature_vector_equals_the_training_row(api: LiveApi, served: Traine
     assert abs(body["fraud_probability"] - float(logged["score"].iloc[0])) < 1e-12
 
 
+def test_batch_scoring_gives_the_transaction_the_score_predict_gives(
+    api: LiveApi, served: TrainedWorld, tmp_path: Path
+) -> None:
+    """`skewless score` (historical features as of the transaction) and /predict (the online store)
+    agree on the same transaction: batch and real-time inference are one model on one service."""
+    from skewless.registry import CHAMPION
+    from tests.conftest import QUIET
+    from training.batch_scoring import score_transactions
+
+    body = transaction(served.parity_row)
+    status, answer = call(api, "POST", "/predict", body)
+    assert status == 200, answer
+    scored = score_transactions(
+        served.settings, served.registry, pd.DataFrame([body]), CHAMPION, tmp_path, QUIET
+    )
+    [written] = pd.read_parquet(scored.files[0]).to_dict("records")
+    assert abs(written["score"] - answer["fraud_probability"]) < 1e-12
+    assert written["model_version"] == answer["model_version"] and written["decision"] == answer["decision"]
+
+
 def test_unknown_customer_is_scored_with_missing_features(api: LiveApi, served: TrainedWorld) -> None:
     status, body = call(api, "POST", "/predict", transaction(served.parity_row, customer_id=987_654_321))
     assert status == 200, body
