@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Security scans of the container files: checkov on both Dockerfiles (its dockerfile
-# policies) and on docker-compose.yml, .env.example and docker/ (its secrets policies:
+# policies), on the Kubernetes manifests in deploy/k8s (its kubernetes policies; a skip is an
+# annotation on the resource with its reason), and on docker-compose.yml, .env.example and
+# docker/ (its secrets policies:
 # checkov has no compose policies; tests/lifecycle/test_compose.py checks the compose
 # hardening itself). checkov runs from its own venv (.tools/checkov, from
 # scripts/checkov.lock), offline (--skip-download). ruff's bandit rules (S) on the
@@ -22,4 +24,5 @@ run_checkov() {
 }
 run_checkov --framework dockerfile -f Dockerfile -f docker/mlflow/Dockerfile
 run_checkov --framework secrets -f docker-compose.yml -f .env.example -d docker
+run_checkov --framework kubernetes -d deploy/k8s
 echo "✓ checkov: no failed checks"
