@@ -1,0 +1,198 @@
+"""Feast's DuckDB offline store with point-in-time joins as DuckDB ``ASOF`` joins.
+
+Feast's own DuckDB store answers ``get_historical_features`` by joining every entity row
+to every earlier row of each feature view and keeping the newest (ibis: an inequality join,
+then a window over the matches). On a training set of 3 million transactions that took 68 s
+and 7.8 GB; the same join as ``ASOF`` joins took 12 s and 1.4 GB (``benchmarks/bench_training.py``).
+This store keeps Feast's semantics and answers with one ``ASOF LEFT JOIN`` per feature view:
+
+- a feature row counts for an entity row when it has the same join keys and its event time
+  is at or before the entity row's (``ASOF ... e.ts >= f.ts`` picks the newest such row);
+- among rows with the same keys and event time, the newest ``created`` one wins (rows are
+  deduplicated by keys and event time first, as Feast's ``deduplicate`` orders them);
+- a row older than the view's TTL at the entity row's time is no match (features null);
+- field mappings, join-key maps of projections and ``full_feature_names`` are honoured; the
+  on-demand views run afterwards in Feast's own ``RetrievalJob``, as with any store.
+
+It falls back to Feast's own join for what it does not cover: an entity SQL query instead of a
+DataFrame, ``filter_by_created_timestamp``, or a source that is not a parquet ``FileSource``.
+Materialization and every other call are Feast's DuckDB store's. Chosen in
+``feature_store.yaml`` by class path (``offline_store: type:``); its results are tested equal to
+Feast's store (``tests/feature_repo/test_asof_store.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from feast import FeatureView, FileSource, OnDemandFeatureView
+from feast.infra.offline_stores import offline_utils
+from feast.infra.offline_stores.duckdb import DuckDBOfflineStore, DuckDBOfflineStoreConfig
+from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
+from feast.infra.registry.base_registry import BaseRegistry
+from feast.repo_config import RepoConfig
+from pydantic import StrictStr
+
+__all__ = ["AsofDuckDBOfflineStore", "AsofDuckDBOfflineStoreConfig"]
+
+_ROW = "__asof_row"
+
+
+class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):  # type: ignore[misc]  # Feast is untyped
+    """``offline_store: type: feature_repo.operations.asof_store.AsofDuckDBOfflineStore``."""
+
+    type: StrictStr = "feature_repo.operations.asof_store.AsofDuckDBOfflineStore"
+
+
+class AsofRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
+    """The joined table, computed when asked for; Feast's base class runs the on-demand views."""
+
+    def __init__(
+        self,
+        query: Callable[[], pa.Table],
+        on_demand_feature_views: list[OnDemandFeatureView],
+        full_feature_names: bool,
+        metadata: RetrievalMetadata,
+    ) -> None:
+        self._query = query
+        self._on_demand_feature_views = on_demand_feature_views
+        self._full_feature_names = full_feature_names
+        self._metadata = metadata
+
+    def _to_arrow_internal(self, timeout: int | None = None) -> pa.Table:
+        return self._query()
+
+    def _to_df_internal(self, timeout: int | None = None) -> pd.DataFrame:
+        frame: pd.DataFrame = self._query().to_pandas(timestamp_as_object=False)
+        return frame
+
+    @property
+    def full_feature_names(self) -> bool:
+        return self._full_feature_names
+
+    @property
+    def on_demand_feature_views(self) -> list[OnDemandFeatureView]:
+        return self._on_demand_feature_views
+
+    @property
+    def metadata(self) -> RetrievalMetadata | None:
+        return self._metadata
+
+    def persist(self, storage: Any, allow_overwrite: bool = False, timeout: int | None = None) -> None:
+        raise NotImplementedError("saved datasets are not supported by the ASOF store; use to_df()")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _parquet_source(view: FeatureView) -> FileSource | None:
+    source = view.batch_source
+    if not isinstance(source, FileSource):
+        return None
+    path = source.path
+    return source if path.endswith(".parquet") or "*" in path else None
+
+
+class AsofDuckDBOfflineStore(DuckDBOfflineStore):  # type: ignore[misc]  # Feast is untyped
+    """Feast's DuckDB offline store, whose ``get_historical_features`` is a chain of ASOF joins."""
+
+    @staticmethod
+    def get_historical_features(
+        config: RepoConfig,
+        feature_views: list[FeatureView],
+        feature_refs: list[str],
+        entity_df: pd.DataFrame | str,
+        registry: BaseRegistry,
+        project: str,
+        full_feature_names: bool = False,
+        filter_by_created_timestamp: bool = False,
+    ) -> RetrievalJob:
+        sources = [_parquet_source(view) for view in feature_views]
+        if not isinstance(entity_df, pd.DataFrame) or filter_by_created_timestamp or None in sources:
+            return DuckDBOfflineStore.get_historical_features(
+                config, feature_views, feature_refs, entity_df, registry, project,
+                full_feature_names, filter_by_created_timestamp,
+            )  # fmt: skip
+        entity_schema = dict(zip(entity_df.columns, entity_df.dtypes, strict=True))
+        event_timestamp = offline_utils.infer_event_timestamp_from_entity_df(entity_schema)
+        times = pd.to_datetime(entity_df[event_timestamp], utc=True)
+        entities = entity_df.assign(**{event_timestamp: times, _ROW: range(len(entity_df))})
+        sql = _asof_sql(feature_views, feature_refs, event_timestamp, full_feature_names)
+
+        def query() -> pa.Table:
+            with duckdb.connect() as connection:
+                connection.execute("SET TimeZone = 'UTC'")
+                connection.register("entity_rows", entities)
+                table = connection.execute(sql).to_arrow_table()
+            return table.drop_columns([_ROW])
+
+        on_demand = OnDemandFeatureView.get_requested_odfvs(feature_refs, project, registry)
+        metadata = RetrievalMetadata(
+            features=feature_refs,
+            keys=list(set(entity_df.columns) - {event_timestamp}),
+            min_event_timestamp=times.min().to_pydatetime(),
+            max_event_timestamp=times.max().to_pydatetime(),
+        )
+        return AsofRetrievalJob(
+            query, [v for v in on_demand if v.mode != "substrait"], full_feature_names, metadata
+        )
+
+
+def _asof_sql(
+    feature_views: list[FeatureView], feature_refs: list[str], event_timestamp: str, full_feature_names: bool
+) -> str:
+    """One CTE per view (its requested features, deduplicated by keys and event time), then ASOF joins."""
+    ctes, joins, selects = [], [], ["e.*"]
+    when = f"e.{_quoted(event_timestamp)}"
+    for index, view in enumerate(feature_views):
+        source = view.batch_source
+        if not isinstance(source, FileSource):  # the caller sent other sources to Feast's own join
+            raise TypeError(f"{view.name}: the ASOF join reads parquet FileSources only")
+        prefix = view.projection.name_to_use()
+        wanted = [ref.split(":", 1)[1] for ref in feature_refs if ref.startswith(f"{prefix}:")]
+        if not wanted:
+            continue
+        to_source = {feature: column for column, feature in source.field_mapping.items()}
+        key_map = view.projection.join_key_map or {e.name: e.name for e in view.entity_columns}
+        key_columns = {key: to_source.get(key, key) for key in key_map}
+        stamp, created = source.timestamp_field, source.created_timestamp_column
+        alias, time_column = f"v{index}", f"__t{index}"
+        columns = [f"{_quoted(column)} AS {_quoted(key)}" for key, column in key_columns.items()]
+        columns.append(f"CAST({_quoted(stamp)} AS TIMESTAMPTZ) AS {time_column}")
+        columns += [f"{_quoted(to_source.get(f, f))} AS {_quoted(f)}" for f in wanted]
+        keys = ", ".join(_quoted(column) for column in key_columns.values())
+        newest = ""
+        if created:
+            newest = (
+                f" QUALIFY row_number() OVER (PARTITION BY {keys}, {_quoted(stamp)} "
+                f"ORDER BY {_quoted(created)} DESC) = 1"
+            )
+        path = _literal(source.path)
+        rows = f"read_parquet({path}, union_by_name = true)"
+        ctes.append(f"{alias} AS (SELECT {', '.join(columns)} FROM {rows}{newest})")
+        conditions = [f"e.{_quoted(entity)} = {alias}.{_quoted(key)}" for key, entity in key_map.items()]
+        joins.append(
+            f"ASOF LEFT JOIN {alias} ON {' AND '.join(conditions)} AND {when} >= {alias}.{time_column}"
+        )
+        ttl = view.ttl if isinstance(view.ttl, timedelta) and view.ttl > timedelta(0) else None
+        name_prefix = view.projection.name_alias or view.name
+        for feature in wanted:
+            value = f"{alias}.{_quoted(feature)}"
+            if ttl is not None:
+                cutoff = f"{when} - to_microseconds({int(ttl.total_seconds() * 1_000_000)})"
+                value = f"CASE WHEN {alias}.{time_column} >= {cutoff} THEN {value} END"
+            output = f"{name_prefix}__{feature}" if full_feature_names else feature
+            selects.append(f"{value} AS {_quoted(output)}")
+    with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
+    body = f"SELECT {', '.join(selects)} FROM entity_rows e {' '.join(joins)} ORDER BY e.{_ROW}"
+    return with_clause + body

@@ -1,0 +1,139 @@
+"""The ASOF offline store answers get_historical_features exactly as Feast's own DuckDB store does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from feast import Entity, FeatureStore, FeatureView, Field, FileSource, ValueType
+from feast.infra.offline_stores.duckdb import DuckDBOfflineStoreConfig
+from feast.repo_config import RepoConfig
+from feast.types import Float64, Int64, String
+
+from feature_repo.operations import historical_features, load_repo_config
+from feature_repo.operations.asof_store import AsofDuckDBOfflineStoreConfig
+from skewless.settings import Settings
+from tests.worlds import TrainedWorld
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _same(feast: pd.DataFrame, ours: pd.DataFrame, order: list[str]) -> None:
+    feast = feast.sort_values(order).reset_index(drop=True)
+    ours = ours.sort_values(order).reset_index(drop=True)
+    assert sorted(feast.columns) == sorted(ours.columns)
+    for column in feast.columns:
+        left, right = feast[column], ours[column]
+        if pd.api.types.is_numeric_dtype(left) and pd.api.types.is_numeric_dtype(right):
+            np.testing.assert_allclose(
+                left.astype(float), right.astype(float), rtol=0, atol=1e-9, equal_nan=True
+            )
+        else:
+            assert (left.astype(str) == right.astype(str)).all(), column
+
+
+def _store(root: Path, offline: object) -> FeatureStore:
+    config = RepoConfig(
+        project="asof_test", provider="local", registry=str(root / "registry.db"),
+        online_store={"type": "sqlite", "path": str(root / "online.db")}, offline_store=offline,
+        entity_key_serialization_version=3,
+    )  # fmt: skip
+    return FeatureStore(repo_path=str(root), config=config)
+
+
+def test_ttl_created_timestamps_field_mappings_and_full_names_as_feast_joins_them(tmp_path: Path) -> None:
+    rows = pd.DataFrame(
+        {
+            "card": [1, 1, 1, 1, 2, 2, 3],
+            "ts": [
+                T0,
+                T0 + timedelta(hours=1),
+                T0 + timedelta(hours=1),
+                T0 + timedelta(days=3),
+                T0,
+                T0 + timedelta(hours=2),
+                T0 - timedelta(days=10),
+            ],  # fmt: skip
+            # the same card and time twice: the later `created` wins
+            "created": [
+                T0,
+                T0 + timedelta(hours=1),
+                T0 + timedelta(hours=5),
+                T0 + timedelta(days=3),
+                T0,
+                T0 + timedelta(hours=2),
+                T0 - timedelta(days=10),
+            ],  # fmt: skip
+            "amount_src": [1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 99.0],
+            "city": ["a", "b", "c", "d", "x", "y", "z"],
+        }
+    )
+    rows.to_parquet(tmp_path / "cards.parquet")
+    card = Entity(name="card", join_keys=["card"], value_type=ValueType.INT64)
+    source = FileSource(
+        name="cards", path=str(tmp_path / "cards.parquet"), timestamp_field="ts",
+        created_timestamp_column="created", field_mapping={"amount_src": "amount"},
+    )  # fmt: skip
+    view = FeatureView(
+        name="card_stats", entities=[card], ttl=timedelta(days=2), source=source,
+        schema=[Field(name="card", dtype=Int64), Field(name="amount", dtype=Float64),
+                Field(name="city", dtype=String)],
+    )  # fmt: skip
+    entity_rows = pd.DataFrame(
+        {
+            "card": [1, 1, 1, 1, 2, 3, 4],
+            "event_timestamp": [
+                T0 - timedelta(minutes=1),
+                T0 + timedelta(hours=1),
+                T0 + timedelta(days=2),
+                T0 + timedelta(days=4),
+                T0 + timedelta(hours=3),
+                T0,
+                T0,
+            ],  # fmt: skip
+        }
+    )
+    answers = {}
+    for name, offline in (("feast", DuckDBOfflineStoreConfig()), ("ours", AsofDuckDBOfflineStoreConfig())):
+        folder = tmp_path / name
+        folder.mkdir()
+        store = _store(folder, offline)
+        store.apply([card, view])
+        for full in (False, True):
+            answers[name, full] = store.get_historical_features(
+                entity_df=entity_rows,
+                features=["card_stats:amount", "card_stats:city"],
+                full_feature_names=full,
+            ).to_df()
+    for full in (False, True):
+        _same(answers["feast", full], answers["ours", full], ["card", "event_timestamp"])
+    got = answers["ours", False].sort_values(["card", "event_timestamp"]).reset_index(drop=True)
+    # before any row: none; same time twice: the later created (3.0); past the TTL: none; unknown: none
+    assert got["amount"].tolist()[:4] == [pytest.approx(np.nan, nan_ok=True), 3.0, 3.0, 4.0]
+    assert (
+        got["amount"].iloc[4] == 20.0 and np.isnan(got["amount"].iloc[5]) and np.isnan(got["amount"].iloc[6])
+    )
+    assert "card_stats__amount" in answers["ours", True].columns
+
+
+@pytest.mark.integration
+def test_the_feature_service_with_its_on_demand_views_equals_feasts_own_join(
+    trained_world: TrainedWorld,
+) -> None:
+    settings: Settings = trained_world.settings
+    frame = trained_world.training_set.frame
+    requests = frame[["transaction_id", "customer_id", "merchant_id", "amount", "merchant_country", "channel",
+                      "transaction_time"]].sample(n=min(3_000, len(frame)), random_state=1)  # fmt: skip
+    answers = {}
+    for name, offline in (("feast", DuckDBOfflineStoreConfig()), ("ours", AsofDuckDBOfflineStoreConfig())):
+        config = load_repo_config(settings)
+        config.offline_config = offline
+        store = FeatureStore(repo_path=str(settings.feature_repo_dir), config=config)
+        answers[name] = historical_features(store, "fraud_detection_v1", requests)
+    assert len(answers["ours"]) == len(requests)
+    _same(answers["feast"], answers["ours"], ["transaction_id"])
+    # and the workspace's own configuration uses it
+    assert type(load_repo_config(settings).offline_store).__name__ == "AsofDuckDBOfflineStoreConfig"
