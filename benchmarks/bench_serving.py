@@ -224,11 +224,13 @@ def measure_both(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     repo = settings.feature_repo_dir
+    # Feast's MLflow integration (enabled in the yaml, auto-logging off) reads this tracking store.
+    peer_env = env | {"MLFLOW_TRACKING_URI": env["SKEWLESS_MLFLOW_TRACKING_URI"]}
     peer = start_server(
         [feast, "-c", str(repo), "-f", str(repo / "feature_store.production.yaml"), "serve",
          "-h", "127.0.0.1", "-p", str(port), "--workers", str(args.workers), "--no-access-log",
          "--max-requests", "1000000000", "--registry_ttl_sec", "3600"],
-        env, url, "/health",
+        peer_env, url, "/health",
     )  # fmt: skip
     try:
         check_answers(url, "/get-online-features", peer_bodies[0])

@@ -152,11 +152,32 @@ class _Table:
         if isinstance(source, pd.DataFrame):
             connection.register(name, source)
             self.relation = name
-            self.kinds = {str(c): _kind_of_dtype(source[c].dtype) for c in source.columns}
         else:
             self.relation = _relation_sql(Path(source))
-            described = connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
-            self.kinds = {str(row[0]): _kind_of_type(str(row[1])) for row in described}
+        described = connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
+        self.sql_kinds = {str(row[0]): _kind_of_type(str(row[1])) for row in described}
+        if isinstance(source, pd.DataFrame):
+            self.kinds = {str(c): _kind_of_dtype(source[c].dtype) for c in source.columns}
+        else:
+            self.kinds = dict(self.sql_kinds)
+
+    def category_sql(self, name: str) -> str:
+        """``name`` as category text, written the same way on both sides: DuckDB's text of the value,
+        a whole number without its ``.0`` (a code column read as float where a value is missing)."""
+        column = _quoted(name)
+        if self.sql_kinds.get(name) == "numeric":
+            return (
+                f"CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e15 "
+                f"THEN CAST(CAST({column} AS BIGINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END"
+            )
+        return f"CAST({column} AS VARCHAR)"
+
+    def categories(self, name: str) -> pd.Series:
+        """One column as category text (see :meth:`category_sql`), nulls kept."""
+        series: pd.Series = self.connection.sql(
+            f"SELECT {self.category_sql(name)} AS {_quoted(name)} FROM {self.relation}"
+        ).df()[name]
+        return series
 
     def column(self, name: str) -> pd.Series:
         if isinstance(self.source, pd.DataFrame):
@@ -195,13 +216,6 @@ def _kinds(
     return kept, kinds, skipped
 
 
-def _as_categories(values: pd.Series) -> pd.Series:
-    """Categories as DuckDB writes them when it reads the current table (true, not True)."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.map({True: "true", False: "false"})
-    return values
-
-
 def compare_datasets(
     reference: Source,
     current: Source,
@@ -232,10 +246,9 @@ def compare_datasets(
             names, kinds, skipped = _kinds(base, columns, list(categorical or []), prediction)
             profiles = {}
             for name in names:  # one column in memory at a time
-                values = base.column(name)
-                profiles[name] = profile_column(
-                    _as_categories(values) if name in kinds else values, name in kinds
-                )
+                categorical_column = name in kinds
+                values = base.categories(name) if categorical_column else base.column(name)
+                profiles[name] = profile_column(values, categorical_column)
             scores = base.column(prediction) if prediction else pd.Series(np.zeros(0))
             profile = {
                 "version": PROFILE_VERSION,
@@ -252,7 +265,9 @@ def compare_datasets(
             judged = _Table(current, connection, "current_table")
             present = [n for n in names if n in judged.kinds]
             score_column = prediction is not None and prediction in judged.kinds
-            selected = [_quoted(n) for n in present]
+            selected = [
+                f"{judged.category_sql(n)} AS {_quoted(n)}" if n in kinds else _quoted(n) for n in present
+            ]
             if score_column:
                 selected.append(f"{_quoted(str(prediction))} AS score")
             window = summarise_table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,12 +18,14 @@ from monitoring.reference import CategoricalReference, ModelReference, load_mode
 from monitoring.report import MonitoringReport, write_report
 from monitoring.skew import SkewReport, check_skew
 from monitoring.windows import summarise_range
-from skewless.errors import InvalidDateRangeError
+from skewless.errors import InvalidDateRangeError, RegistryUnavailableError
 from skewless.progress import Progress
 from skewless.registry import MONITORING_REPORT_TAG, ModelRegistry
 from skewless.settings import Settings
 
 __all__ = ["ReportOutcome", "build_report", "run_report"]
+
+logger = logging.getLogger("skewless.monitoring")
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,10 @@ def run_report(
     with progress.step("write the report (JSON, HTML with plots) and the Prometheus gauges"):
         json_path, html_path = write_report(report, report_folder(settings, report))
         gauges = write_gauges(report, settings.layout.monitoring_gauges, datetime.now(UTC).timestamp())
-        # The version's registry page links its latest monitoring report.
-        registry.set_version_tag(report.model_version, MONITORING_REPORT_TAG, str(html_path))
     alerts = build_alerts(report, str(html_path))
     delivered = send_alerts(alerts, settings.alert_webhook_url)
+    try:  # the version's registry page links its latest report; an unreachable registry stops nothing
+        registry.set_version_tag(report.model_version, MONITORING_REPORT_TAG, str(html_path))
+    except RegistryUnavailableError as e:
+        logger.warning("report not linked from the model version: %s", e)
     return ReportOutcome(report, reference, json_path, html_path, gauges, alerts, delivered)

@@ -135,6 +135,12 @@ def feature_plot(feature: FeatureDrift, legend: Legend = TRAINING_LEGEND) -> str
     return "".join(plots)
 
 
+def _tick(starts: Sequence[str], i: int) -> str:
+    """A window's start as its date, with the hour when windows are shorter than a day."""
+    hourly = len(starts) > 1 and starts[0][:10] == starts[1][:10]
+    return f"{starts[i][:10]} {starts[i][11:13]}:00" if hourly else starts[i][:10]
+
+
 def _date_ticks(starts: Sequence[str], step: float, bottom: float) -> str:
     """Dates under a time axis: the first, the last and a few between, never overlapping."""
     if not starts:
@@ -147,7 +153,7 @@ def _date_ticks(starts: Sequence[str], step: float, bottom: float) -> str:
     anchors = {0: "start", last: "end"}  # the end labels stay inside the plot
     return "".join(
         f'<text x="{MARGIN + (i + (0 if i == 0 else 1 if i == last else 0.5)) * step:.1f}" y="{bottom + 15}" '
-        f'text-anchor="{anchors.get(i, "middle")}">{html.escape(starts[i][:10])}</text>'
+        f'text-anchor="{anchors.get(i, "middle")}">{html.escape(_tick(starts, i))}</text>'
         for i in marks
     )
 

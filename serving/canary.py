@@ -1,7 +1,7 @@
 """Live comparison of the challenger with the champion, and the canary's rollback rule.
 
 Each model keeps its most recent answers (``canary_window`` of them): whether
-scoring failed, the per-row scoring latency and the score. The canary is judged
+scoring failed, the scoring latency of its call and the score. The canary is judged
 only once both models have ``canary_min_requests`` answers in their windows; until
 then the verdict says so and nothing is rolled back. It has departed, and is rolled
 back, when any of these holds:
@@ -134,7 +134,7 @@ class LiveComparison:
         self._pairs: deque[tuple[float, float]] = deque(maxlen=limits.window)
 
     def record(self, arm: Arm, latency_ms: float, scores: Sequence[float]) -> None:
-        """``scores`` of one scoring call that took ``latency_ms`` per row."""
+        """``scores`` of one scoring call that took ``latency_ms`` (each of its requests waited that long)."""
         with self._lock:
             window = self._windows[arm]
             for score in scores:

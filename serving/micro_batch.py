@@ -10,6 +10,8 @@ gather only grows while requests keep arriving, up to ``max_rows``.
 
 Every request of a gather gets its own answer; an error of the whole call (the online
 store down, no champion) is every request's error, as it would have been one by one.
+Any other failure of a gather is retried request by request, so one caller's bad luck
+stays its own; no caller is ever left waiting.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from serving.schemas import PredictRequest, PredictResponse
+from skewless.errors import SkewlessError
 
-__all__ = ["MicroBatcher"]
+__all__ = ["ON_LOOP_ROWS", "MicroBatcher"]
+
+ON_LOOP_ROWS = 50  # batches up to this size are scored on the event loop (a few ms); gathers too
 
 Predict = Callable[[Sequence[PredictRequest]], list[PredictResponse]]
 
@@ -49,6 +54,7 @@ class MicroBatcher:
         self._on_batch = on_batch
         self._waiting: list[tuple[PredictRequest, asyncio.Future[PredictResponse]]] = []
         self._draining = False
+        self._drainer: asyncio.Task[None] | None = None
 
     async def predict(self, request: PredictRequest) -> PredictResponse:
         """Score ``request``, together with whatever other requests are waiting."""
@@ -57,7 +63,7 @@ class MicroBatcher:
         self._waiting.append((request, answer))
         if not self._draining:
             self._draining = True
-            loop.create_task(self._drain())
+            self._drainer = loop.create_task(self._drain())  # kept: a task nobody holds can vanish
         return await answer
 
     async def _drain(self) -> None:
@@ -80,15 +86,30 @@ class MicroBatcher:
                 return
 
     def _score(self, batch: list[tuple[PredictRequest, asyncio.Future[PredictResponse]]]) -> None:
-        if self._on_batch is not None:
-            self._on_batch(len(batch))
         try:
-            responses = self._predict([request for request, _ in batch])
-        except Exception as error:  # every caller of the gather gets the call's error
-            for _, answer in batch:
+            if self._on_batch is not None:
+                self._on_batch(len(batch))
+            try:
+                responses = self._predict([request for request, _ in batch])
+            except SkewlessError as error:  # the store down, no champion: every caller's answer alike
+                _fail(batch, error)
+                return
+            except Exception:
+                if len(batch) == 1:
+                    raise
+                # Something about one request (or a bug): score each alone, so one caller's
+                # failure is not the whole gather's.
+                for one in batch:
+                    self._score([one])
+                return
+            for (_, answer), response in zip(batch, responses, strict=True):
                 if not answer.done():
-                    answer.set_exception(error)
-            return
-        for (_, answer), response in zip(batch, responses, strict=True):
-            if not answer.done():
-                answer.set_result(response)
+                    answer.set_result(response)
+        except Exception as error:  # whatever went wrong, no caller is left waiting
+            _fail(batch, error)
+
+
+def _fail(batch: list[tuple[PredictRequest, asyncio.Future[PredictResponse]]], error: Exception) -> None:
+    for _, answer in batch:
+        if not answer.done():
+            answer.set_exception(error)

@@ -19,6 +19,7 @@ from serving.deps import (
     ReadinessDep,
     WatcherDep,
 )
+from serving.micro_batch import ON_LOOP_ROWS
 from serving.schemas import (
     BatchRequest,
     BatchResponse,
@@ -36,7 +37,6 @@ from serving.views import deployment_view, model_view
 __all__ = ["router"]
 
 router = APIRouter()
-ON_LOOP_ROWS = 50  # batches up to this size are scored on the event loop (a few ms)
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from serving.deployment_events import DeploymentEventLog
 from serving.feature_log import ServedFeatureLog
 from serving.lineup import Lineup, build_lineup, read_registry_view
 from serving.metrics import ServingMetrics
-from serving.micro_batch import MicroBatcher
+from serving.micro_batch import ON_LOOP_ROWS, MicroBatcher
 from serving.monitoring_gauges import MonitoringGaugesCollector
 from serving.periodic import PeriodicTasks
 from serving.predictor import Predictor
@@ -121,7 +121,7 @@ def build_runtime(settings: Settings, registry: ModelRegistry) -> ServingRuntime
         predictor=predictor,
         gatherer=MicroBatcher(
             predictor.predict,
-            min(settings.gather_max_rows, settings.max_batch_size),
+            min(settings.gather_max_rows, settings.max_batch_size, ON_LOOP_ROWS),
             on_batch=metrics.gathered.observe,
         ),
         readiness=ReadinessProbe(

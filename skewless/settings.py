@@ -48,11 +48,11 @@ class Settings(BaseSettings):
     model_name: str = Field(default="fraud_detection", description="Registered model the API serves.")
     max_batch_size: int = Field(default=1_000, gt=0, description="Largest /predict/batch (bigger: 413).")
     gather_max_rows: int = Field(
-        default=64,
+        default=50,
         ge=1,
         description="Concurrent single /predict requests scored together in one online read and model "
-        "call (at most this many; 1: each alone). Never waits on a timer: only requests already "
-        "arriving are gathered.",
+        "call: at most this many, and at most the 50 rows scored on the event loop (1: each alone). "
+        "Never waits on a timer: only requests already arriving are gathered.",
     )
     max_body_bytes: int = Field(
         default=1_048_576, gt=0, description="Largest request body (bigger: 413 before it is read or parsed)."

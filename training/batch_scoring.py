@@ -73,14 +73,23 @@ def read_transactions(source: Path | pd.DataFrame) -> pd.DataFrame:
         raise InputError(
             f"the transactions lack the column(s) {', '.join(missing)}; needed: {REQUIRED_COLUMNS}"
         )
-    times = pd.to_datetime(frame["transaction_time"], utc=False, errors="coerce", format="ISO8601")
+    raw = frame["transaction_time"]
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        if raw.dt.tz is None:
+            raise InputError("transaction_time must carry its time zone (e.g. 2026-05-01T12:00:00Z)")
+    else:  # text: every value must name its offset (Z or +hh:mm); offsets may differ between rows
+        zoned = raw.astype("string").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
+        if not zoned.all():
+            raise InputError(
+                f"{int((~zoned).sum())} transaction_time value(s) are missing or carry no time zone "
+                "(write e.g. 2026-05-01T12:00:00Z)"
+            )
+    times = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
     if times.isna().any():
         raise InputError(
             f"{int(times.isna().sum())} transaction_time value(s) are missing or not ISO 8601 times"
         )
-    if times.dt.tz is None:
-        raise InputError("transaction_time must carry its time zone (e.g. 2026-05-01T12:00:00Z)")
-    frame["transaction_time"] = times.dt.tz_convert("UTC")
+    frame["transaction_time"] = times
     return frame.reset_index(drop=True)
 
 
@@ -100,6 +109,8 @@ def score_transactions(
         FeatureRepoError: the model's feature service is not registered (run apply first).
     """
     started = time.perf_counter()
+    if out.exists() and any(out.rglob("*.parquet")):
+        raise InputError(f"{out} already holds scores: give an empty or new folder (nothing is overwritten)")
     loaded = registry.load(model)
     frame = read_transactions(transactions)
     store = open_feature_store(settings)

@@ -80,5 +80,5 @@ def drift_command(
             "report_json": str(json_path),
         }
     )
-    if result.verdict == "drift":
+    if result.verdict == "drift" or (result.drift.score is not None and result.drift.score.flagged):
         raise typer.Exit(DRIFT_FOUND_EXIT)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -149,7 +150,7 @@ def write_summary(folder: Path, result: dict[str, Any]) -> tuple[Path, Path]:
         if not path:
             return ""
         target = os.path.relpath(Path(path).resolve(), folder.resolve())
-        return f'<a href="{html.escape(Path(target).as_posix())}">{cell(text)}</a>'
+        return f'<a href="{html.escape(urllib.parse.quote(Path(target).as_posix()))}">{cell(text)}</a>'
 
     weeks = "".join(
         f"<tr><td>{cell(w['week'])}</td><td class=num>{w['served']}</td><td class=num>{w['frauds']}</td>"

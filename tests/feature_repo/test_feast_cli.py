@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -25,7 +26,12 @@ FEAST = str(Path(sys.executable).with_name("feast"))
 
 
 def _feast(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([FEAST, *args], cwd=repo, capture_output=True, text=True, timeout=300)
+    # Feast's MLflow integration is enabled in the yaml: the feast CLI reads MLflow from the environment.
+    tracking = f"sqlite:///{repo.parent / 'data' / 'mlflow.db'}"
+    environment = os.environ | {"MLFLOW_TRACKING_URI": tracking}
+    return subprocess.run(
+        [FEAST, *args], cwd=repo, capture_output=True, text=True, timeout=300, env=environment
+    )
 
 
 def test_apply_materialize_incremental_and_ui(workspace: Settings) -> None:

@@ -168,3 +168,21 @@ def test_the_page_lists_flagged_columns_first_names_above_their_plots_and_no_sma
     assert seen.font_sizes and min(seen.font_sizes) >= 11
     assert "<th>rule</th>" in markup and "ks_min_distance" in markup
     assert screenshot_in_chromium(page, tmp_path / "drift.png", "1280,1600") > 0.005
+
+
+def test_categories_read_the_same_on_both_sides_whatever_their_types() -> None:
+    """True/False with missing values (object dtype), and a code column that is float in one table
+    (a missing value) and integer in the other, are the same categories, not unseen ones."""
+    rng = np.random.default_rng(5)
+    reference = pd.DataFrame(
+        {
+            "flag": pd.Series(rng.random(ROWS) < 0.3, dtype=object),
+            "code": rng.integers(0, 5, ROWS).astype(float),
+        }
+    )
+    reference.loc[:10, "flag"] = np.nan
+    reference.loc[:5, "code"] = np.nan
+    current = pd.DataFrame({"flag": rng.random(ROWS) < 0.3, "code": rng.integers(0, 5, ROWS)})
+    for other in (reference, current):
+        result = compare_datasets(reference, other, categorical=["code"])
+        assert {f.name: f.status for f in result.drift.features} == {"flag": "ok", "code": "ok"}

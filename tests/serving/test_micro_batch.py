@@ -131,3 +131,21 @@ def test_concurrent_http_callers_get_the_scores_they_would_get_alone(
     assert [status for status, _ in together] == [200] * len(bodies)
     assert [answer["fraud_probability"] for _, answer in together] == pytest.approx(alone, abs=1e-12)
     assert len({answer["request_id"] for _, answer in together}) == len(bodies)
+
+
+def test_an_unexpected_failure_is_retried_alone_so_only_its_caller_fails() -> None:
+    def predict(requests: Sequence[PredictRequest]) -> list[PredictResponse]:
+        if any(r.customer_id == 3 for r in requests):
+            raise ValueError("bad row")
+        return RecordingPredict()(requests)
+
+    answers = _run_concurrently(MicroBatcher(predict, max_rows=8), [1, 2, 3, 4])
+    assert [type(a).__name__ for a in answers] == ["PredictResponse"] * 2 + ["ValueError", "PredictResponse"]
+
+
+def test_a_failing_size_callback_leaves_no_caller_waiting() -> None:
+    def boom(size: int) -> None:
+        raise RuntimeError("metrics down")
+
+    answers = _run_concurrently(MicroBatcher(RecordingPredict(), max_rows=8, on_batch=boom), [1, 2])
+    assert [type(a).__name__ for a in answers] == ["RuntimeError", "RuntimeError"]

@@ -53,8 +53,9 @@ def test_batch_scores_are_the_models_scores_on_its_point_in_time_rows(
     # The same features training read at the same instants, hence the same scores.
     holdout = trained_world.training_set.frame.query("split == 'holdout'").set_index("transaction_id")
     expected = pd.Series(predict(model.booster, model.encoding, holdout), index=holdout.index)
-    got = written.set_index("transaction_id")["score"]
-    np.testing.assert_allclose(got.sort_index(), expected.sort_index(), rtol=0, atol=1e-12)
+    got = written.set_index("transaction_id")["score"].sort_index()
+    assert got.index.equals(expected.sort_index().index)  # the same transactions, each once
+    np.testing.assert_allclose(got, expected.sort_index(), rtol=0, atol=1e-12)
     review = written["score"] >= model.threshold
     assert (written["decision"] == np.where(review, "review", "approve")).all()
     assert scored.flagged == int(review.sum())
