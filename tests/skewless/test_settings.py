@@ -34,7 +34,11 @@ def test_embedded_profile_is_the_shipped_yaml_as_feast_reads_it() -> None:
     feasts: RepoConfig = feast_load_repo_config(repo, repo / "feature_store.yaml")
     assert ours.online_store.type == feasts.online_store.type == "sqlite"
     assert ours.registry.path == feasts.registry.path
-    assert ours.offline_store.type == "duckdb"
+    assert (
+        ours.offline_store.type
+        == feasts.offline_store.type
+        == ("feature_repo.operations.asof_store.AsofDuckDBOfflineStore")
+    )
 
 
 def test_production_profile_fills_servers_from_settings() -> None:
