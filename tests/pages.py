@@ -59,4 +59,9 @@ def read_page(markup: str) -> PageContent:
     page = PageContent()
     page.feed(markup)
     page.font_sizes += [float(size) for size in re.findall(r"font-size\s*:\s*(\d+(?:\.\d+)?)px", markup)]
+    # rem and em against the browser's 16 px root (our pages set no root size): .85rem is 13.6 px
+    relative = re.findall(r"font-size\s*:\s*(\d*\.?\d+)r?em", markup)
+    page.font_sizes += [16 * float(size) for size in relative]
+    if "<small" in markup:  # a browser draws <small> at 5/6 of its parent: 15 px text gives 12.5 px
+        page.font_sizes.append(15 * 5 / 6)
     return page

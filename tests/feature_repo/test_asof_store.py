@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from feast import Entity, FeatureStore, FeatureView, Field, FileSource, ValueType
+from feast import Entity, FeatureService, FeatureStore, FeatureView, Field, FileSource, ValueType
 from feast.infra.offline_stores.duckdb import DuckDBOfflineStoreConfig
 from feast.repo_config import RepoConfig
 from feast.types import Float64, Int64, String
@@ -101,7 +101,17 @@ def test_ttl_created_timestamps_field_mappings_and_full_names_as_feast_joins_the
         folder = tmp_path / name
         folder.mkdir()
         store = _store(folder, offline)
-        store.apply([card, view])
+        # The same view under another name, joined on another entity column: the payer's card.
+        aliased = FeatureService(
+            name="payer_service",
+            features=[view.with_name("payer_stats").with_join_key_map({"card": "payer"})[["amount"]]],
+        )
+        store.apply([card, view, aliased])
+        answers[name, "aliased"] = store.get_historical_features(
+            entity_df=entity_rows.rename(columns={"card": "payer"}),
+            features=store.get_feature_service("payer_service"),
+            full_feature_names=True,
+        ).to_df()
         for full in (False, True):
             answers[name, full] = store.get_historical_features(
                 entity_df=entity_rows,
@@ -110,6 +120,8 @@ def test_ttl_created_timestamps_field_mappings_and_full_names_as_feast_joins_the
             ).to_df()
     for full in (False, True):
         _same(answers["feast", full], answers["ours", full], ["card", "event_timestamp"])
+    _same(answers["feast", "aliased"], answers["ours", "aliased"], ["payer", "event_timestamp"])
+    assert "payer_stats__amount" in answers["ours", "aliased"].columns
     got = answers["ours", False].sort_values(["card", "event_timestamp"]).reset_index(drop=True)
     # before any row: none; same time twice: the later created (3.0); past the TTL: none; unknown: none
     assert got["amount"].tolist()[:4] == [pytest.approx(np.nan, nan_ok=True), 3.0, 3.0, 4.0]
@@ -117,6 +129,8 @@ def test_ttl_created_timestamps_field_mappings_and_full_names_as_feast_joins_the
         got["amount"].iloc[4] == 20.0 and np.isnan(got["amount"].iloc[5]) and np.isnan(got["amount"].iloc[6])
     )
     assert "card_stats__amount" in answers["ours", True].columns
+    aliased = answers["ours", "aliased"]["payer_stats__amount"]  # joined on payer: the same values
+    assert aliased.notna().sum() == got["amount"].notna().sum() > 0
 
 
 @pytest.mark.integration
