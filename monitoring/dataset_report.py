@@ -9,13 +9,20 @@ and plots, and the rules as a table. Self-contained: no script, no external asse
 from __future__ import annotations
 
 import html
-import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from monitoring.datasets import DatasetDrift
-from monitoring.page import PAGE_STYLE, badge, feature_sections, feature_table, flagged_first, rules_table
-from skewless.atomic import write_text_atomic
+from monitoring.page import (
+    PAGE_STYLE,
+    badge,
+    feature_sections,
+    feature_table,
+    flagged_first,
+    rules_table,
+    write_report_files,
+)
 
 __all__ = ["render_dataset_html", "write_dataset_report"]
 
@@ -61,7 +68,7 @@ Computed in {result.seconds:.1f} s.</p>
 <h2>Every column against the reference (flagged first)</h2>
 {feature_table(features, "reference")}
 <h2>Distributions</h2>{feature_sections(features, ("reference", "current"))}
-<h2>Rules</h2>{rules_table(result.to_dict()["rules"])}
+<h2>Rules</h2>{rules_table(asdict(result.rules))}
 <p>Generated {datetime.now(UTC).isoformat(timespec="seconds")}.</p>
 </body></html>
 """
@@ -69,15 +76,4 @@ Computed in {result.seconds:.1f} s.</p>
 
 def write_dataset_report(result: DatasetDrift, folder: Path) -> tuple[Path, Path]:
     """Write ``report.json`` and ``report.html`` into ``folder`` (atomically); returns both paths."""
-    json_path, html_path = folder / "report.json", folder / "report.html"
-    write_text_atomic(json.dumps(result.to_dict(), indent=2, default=_plain), json_path)
-    write_text_atomic(render_dataset_html(result), html_path)
-    return json_path, html_path
-
-
-def _plain(value: object) -> object:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+    return write_report_files(folder, result.to_dict(), render_dataset_html(result))

@@ -34,7 +34,7 @@ from monitoring.windows import summarise_table
 from skewless.errors import DatasetError
 from skewless.reference_profile import PROFILE_VERSION, profile_column
 
-__all__ = ["DatasetDrift", "Source", "compare_datasets", "read_dataset"]
+__all__ = ["DatasetDrift", "Source", "compare_datasets"]
 
 Source = pd.DataFrame | Path | str
 # The window's nominal span: a day, so no column is set aside as following the daily cycle.
@@ -98,22 +98,6 @@ def _relation_sql(path: Path) -> str:
     if path.suffix.lower() in (".parquet", ".pq"):
         return f"read_parquet('{quoted}')"
     raise DatasetError(f"{path}: not a parquet or CSV file (give .parquet, .csv or a folder of parquet)")
-
-
-def read_dataset(source: Source) -> pd.DataFrame:
-    """``source`` as a DataFrame (a DataFrame is returned as it is).
-
-    Raises:
-        DatasetError: the path is missing, of an unknown kind, or unreadable.
-    """
-    if isinstance(source, pd.DataFrame):
-        return source
-    try:
-        with duckdb.connect() as connection:
-            frame: pd.DataFrame = connection.sql(f"SELECT * FROM {_relation_sql(Path(source))}").df()
-            return frame
-    except duckdb.Error as e:
-        raise DatasetError(f"cannot read {source}: {e}") from e
 
 
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",

@@ -7,11 +7,15 @@ could not be judged, then the rest, each group by name: what needs a look comes 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from monitoring.drift import FLAGGED, FeatureDrift
 from monitoring.plots import TRAINING_LEGEND, Legend, feature_plot
+from skewless.atomic import write_text_atomic
 
 __all__ = [
     "PAGE_STYLE",
@@ -22,6 +26,7 @@ __all__ = [
     "number",
     "percent",
     "rules_table",
+    "write_report_files",
 ]
 
 STATUS_COLOURS = {
@@ -134,4 +139,23 @@ def rules_table(rules: Mapping[str, Any]) -> str:
 def _value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def write_report_files(folder: Path, document: Mapping[str, Any], page: str) -> tuple[Path, Path]:
+    """Write ``report.json`` (``document``) and ``report.html`` (``page``) into ``folder``, atomically."""
+    json_path, html_path = folder / "report.json", folder / "report.html"
+    write_text_atomic(json.dumps(document, indent=2, default=_plain), json_path)
+    write_text_atomic(page, html_path)
+    return json_path, html_path
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays, dataclasses, anything else as text: what JSON cannot take itself."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
     return str(value)

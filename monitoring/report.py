@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from monitoring.drift import WindowDrift
 from monitoring.label_signals import LabelSignals, Signal
-from monitoring.page import PAGE_STYLE, badge, feature_sections, feature_table, flagged_first, rules_table
+from monitoring.page import (
+    PAGE_STYLE,
+    badge,
+    feature_sections,
+    feature_table,
+    flagged_first,
+    rules_table,
+    write_report_files,
+)
 from monitoring.page import number as _number
 from monitoring.page import percent as _percent
 from monitoring.performance import WindowPerformance
 from monitoring.plots import trend_plot
 from monitoring.skew import SkewReport
-from skewless.atomic import write_text_atomic
 
 __all__ = ["MonitoringReport", "write_report"]
 
@@ -220,17 +227,4 @@ def render_html(report: MonitoringReport) -> str:
 
 def write_report(report: MonitoringReport, folder: Path) -> tuple[Path, Path]:
     """Write ``report.json`` and ``report.html`` into ``folder`` (atomically); returns both paths."""
-    json_path, html_path = folder / "report.json", folder / "report.html"
-    write_text_atomic(json.dumps(report.to_dict(), indent=2, default=_json_default), json_path)
-    write_text_atomic(render_html(report), html_path)
-    return json_path, html_path
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "__dataclass_fields__"):
-        return asdict(value)
-    return str(value)
+    return write_report_files(folder, report.to_dict(), render_html(report))
