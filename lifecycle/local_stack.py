@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +59,12 @@ def _wait_for_redis(port: int, process: subprocess.Popen[bytes], timeout_s: floa
     raise ConfigurationError(f"redis-server on port {port} did not answer within {timeout_s:.0f} s")
 
 
-def start_redis_server(port: int | None = None) -> subprocess.Popen[bytes]:
-    """Start a private, diskless redis-server on loopback (the caller stops it).
+def start_redis_server(
+    port: int | None = None, workdir: Path | None = None, options: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """Start a private, diskless redis-server on loopback (the caller stops it); ``options`` are more
+    ``--name value`` arguments (a cluster node's, say) and ``workdir`` its folder (a fresh one when
+    none is given).
 
     Raises:
         ConfigurationError: ``redis-server`` is not installed or does not start.
@@ -69,10 +73,10 @@ def start_redis_server(port: int | None = None) -> subprocess.Popen[bytes]:
     if binary is None:
         raise ConfigurationError("redis-server is not installed: apt-get install redis-server")
     port = port or free_port()
-    workdir = tempfile.mkdtemp(prefix="skewless-redis-")
+    folder = str(workdir) if workdir else tempfile.mkdtemp(prefix="skewless-redis-")
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir],
+         "--dir", folder, *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -182,6 +186,7 @@ class LocalStack:
         """The settings that point the production profile here (``Settings(**stack.settings())``)."""
         return {
             "redis_connection": self.redis_connection,
+            "redis_type": "redis",
             "registry_url": self.registry_url,
             "mlflow_tracking_uri": self.mlflow_tracking_uri,
         }

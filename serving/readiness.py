@@ -86,6 +86,12 @@ class ReadinessProbe:
                 status="unavailable", model_loaded=True, online_store="empty",
                 detail=f"the online store holds no features (restarted empty?): {RESTORE_HINT}",
             )  # fmt: skip
+        if state.empty_primaries:
+            return HealthResponse(
+                status="unavailable", model_loaded=True, online_store="empty",
+                detail=f"{state.empty_primaries} of the Redis Cluster's {state.primaries} primaries hold no "
+                f"features (restarted empty?): the customers whose keys they own get none; {RESTORE_HINT}",
+            )  # fmt: skip
         if self.require_fresh:
             now = datetime.now(UTC)
             stale = state.stale_views(self.ttls, now)

@@ -39,6 +39,7 @@ def draw_labels(rng: np.random.Generator, transactions: pd.DataFrame, is_fraud: 
     delay = pd.to_timedelta(np.round(delay_days * 86_400 * 1e6).astype(np.int64), unit="us")
     labels = transactions[["transaction_id", "customer_id", "merchant_id", "transaction_time"]].copy()
     labels["is_fraud"] = is_fraud.astype(np.int8)
-    labels["label_time"] = labels["transaction_time"] + delay
+    # Whole microseconds, stored as such (as transaction_time is): Spark reads no nanosecond timestamps.
+    labels["label_time"] = (labels["transaction_time"] + delay).astype("datetime64[us, UTC]")
     labels["source"] = np.where(is_fraud, LabelSource.CHARGEBACK.value, LabelSource.MATURED.value)
     return labels.reset_index(drop=True)

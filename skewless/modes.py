@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DeploymentMode", "Profile"]
+__all__ = ["DeploymentMode", "Profile", "RedisType"]
 
 
 class Profile(StrEnum):
@@ -16,6 +16,14 @@ class Profile(StrEnum):
 
     EMBEDDED = "embedded"
     PRODUCTION = "production"
+    SPARK = "spark"  # production's servers, with Spark for the offline store and materialization
+
+
+class RedisType(StrEnum):
+    """How the production profile's online store is laid out (Feast's ``redis_type``)."""
+
+    REDIS = "redis"  # one Redis server (or a primary with replicas behind one address)
+    REDIS_CLUSTER = "redis_cluster"  # a Redis Cluster: keys spread over several primaries by hash slot
 
 
 class DeploymentMode(StrEnum):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skewless.layout import DataLayout
-from skewless.modes import DeploymentMode, Profile
+from skewless.modes import DeploymentMode, Profile, RedisType
 
-__all__ = ["DeploymentMode", "Profile", "Settings"]
+__all__ = ["DeploymentMode", "Profile", "RedisType", "Settings"]
 
 
 class Settings(BaseSettings):
@@ -25,7 +25,9 @@ class Settings(BaseSettings):
 
     profile: Profile = Field(
         default=Profile.EMBEDDED,
-        description="embedded: DuckDB + SQLite + file registry; production: Redis + PostgreSQL registry.",
+        description="embedded: DuckDB + SQLite + file registry; production: Redis + PostgreSQL registry; "
+        "spark: production's servers with Spark for the offline store, the feature pipeline and "
+        "materialization.",
     )
     root_dir: Path = Field(
         default=Path("."),
@@ -33,7 +35,22 @@ class Settings(BaseSettings):
     )
     redis_connection: str = Field(
         default="127.0.0.1:6379,db=0",
-        description="Feast Redis connection string, 'host:port,db=N' (not a URL).",
+        description="Feast Redis connection string, 'host:port,db=N' (not a URL); for a cluster, some "
+        "of its nodes: 'host1:port1,host2:port2' (the client finds the rest).",
+    )
+    redis_type: RedisType = Field(
+        default=RedisType.REDIS,
+        description="redis: one server; redis_cluster: a Redis Cluster (Feast's redis_type).",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master of the spark profile: local[N] on this machine, or a cluster's URL "
+        "(spark://host:7077, k8s://https://host:443).",
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="More Spark properties for the spark profile (JSON in SKEWLESS_SPARK_CONF), e.g. "
+        '{"spark.executor.memory": "8g", "spark.executor.instances": "4"}; they override the yaml\'s.',
     )
     registry_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/skewless",
@@ -135,6 +152,17 @@ class Settings(BaseSettings):
                 "redis_connection is Feast's 'host:port,db=N' form, not a URL like redis://host:port"
             )
         return value
+
+    @model_validator(mode="after")
+    def _cluster_has_no_database(self) -> Settings:
+        # A Redis Cluster has database 0 only (SELECT is refused); say so here, not at the first read.
+        if self.redis_type is RedisType.REDIS_CLUSTER:
+            databases = [p.strip() for p in self.redis_connection.split(",") if p.strip().startswith("db=")]
+            if any(part != "db=0" for part in databases):
+                raise ValueError(
+                    "redis_type redis_cluster has database 0 only: drop the db= part of redis_connection"
+                )
+        return self
 
     @field_validator("alert_webhook_url")
     @classmethod

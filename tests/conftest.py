@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from feature_repo.operations import apply_feature_repo, materialize_features, open_feature_store
+from feature_repo.operations import (
+    apply_feature_repo,
+    materialize_features,
+    open_feature_store,
+    open_profile_spark_session,
+)
 from feature_repo.pipeline import build_features
 from lifecycle.local_stack import DEFAULT_POSTGRES, local_production_stack
+from lifecycle.redis_cluster import local_redis_cluster
 from simulation import simulate
 from skewless.settings import Settings
 from tests.factories import make_workspace, tiny_config
@@ -22,9 +28,11 @@ from tests.worlds import (
     QUIET,
     ProductionWorld,
     ScenarioWorld,
+    SparkWorld,
     TrainedWorld,
     build_production_world,
     build_scenario_world,
+    build_spark_world,
     build_trained_world,
 )
 
@@ -125,6 +133,23 @@ def production_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produ
             for process in world.restarted:
                 process.terminate()
                 process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def spark_world(
+    tmp_path_factory: pytest.TempPathFactory, trained_world: TrainedWorld
+) -> Iterator[SparkWorld]:
+    """The trained world again on the spark profile (Spark local[2], a 3-primary Redis Cluster,
+    PostgreSQL and an MLflow server), loaded up to the embedded world's parity moment."""
+    root = tmp_path_factory.mktemp("spark")
+    admin = os.environ.get("SKEWLESS_TEST_POSTGRES", DEFAULT_POSTGRES)
+    end = trained_world.parity_row["transaction_time"].to_pydatetime() - timedelta(microseconds=1)
+    with local_production_stack(root, admin) as stack, local_redis_cluster(primaries=3) as cluster:
+        world = build_spark_world(root / "ws", stack, cluster, end)
+        try:
+            yield world
+        finally:
+            open_profile_spark_session(world.settings).stop()  # the running session: its JVM ends
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -21,6 +21,7 @@ __all__ = ["SharedWorldScheduling", "longest_first"]
 # Modules that share a world built once per session (tests/worlds.py) run on one worker.
 SHARED_WORLDS = {
     "tests/serving/test_production_serving.py": "the production world",
+    "tests/serving/test_redis_cluster.py": "the production world",
     "tests/training/test_production_profile.py": "the production world",
     "tests/monitoring/test_scenarios.py": "the scenario worlds",
     "tests/lifecycle/test_scheduled_jobs.py": "the scenario worlds",
@@ -31,6 +32,7 @@ LONGEST_FIRST = (
     "tests/lifecycle/test_loop_none.py",  # four weeks of the none world
     "tests/lifecycle/test_cli.py",  # two weeks of the covariate story, then a rerun
     "the production world",
+    "tests/feature_repo/test_spark_profile.py",  # Spark, a Redis Cluster and the trained world (~2 minutes)
     "tests/lifecycle/test_production_loop.py",
     "the scenario worlds",
     "tests/serving/test_api.py",

@@ -22,10 +22,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from feature_repo.operations import apply_feature_repo, materialize_features, open_feature_store
-from feature_repo.pipeline import build_features
+from feature_repo.operations import (
+    apply_feature_repo,
+    materialize_features,
+    open_feature_store,
+    open_profile_spark_session,
+)
+from feature_repo.pipeline import build_features, build_features_on_spark
 from lifecycle.backfill import backfill_rows, write_backfill
 from lifecycle.local_stack import LocalStack, start_redis_server
+from lifecycle.redis_cluster import LocalRedisCluster
 from lifecycle.workspace import copy_workspace
 from monitoring.reference import ModelReference, load_model_reference
 from simulation import SimulationConfig, simulate
@@ -87,6 +93,44 @@ def build_trained_world(root: Path) -> TrainedWorld:
     end = parity_row["transaction_time"].to_pydatetime() - timedelta(microseconds=1)
     materialize_features(open_feature_store(settings), end=end, start=end - timedelta(days=3_650))
     return TrainedWorld(settings, registry, config, outcome, parity_row)
+
+
+@dataclass(frozen=True)
+class SparkWorld:
+    """The training world of ``TrainedWorld`` on the spark profile: features built on Spark, the
+    training set through Feast's Spark offline store, materialized by Feast's Spark engine into a
+    Redis Cluster; Feast's registry and MLflow on the local production stack."""
+
+    settings: Settings
+    registry: MlflowModelRegistry
+    outcome: TrainingOutcome
+    stack: LocalStack
+    cluster: LocalRedisCluster
+
+    def environment(self) -> dict[str, str]:
+        """``SKEWLESS_*`` variables that point a ``skewless`` process at this world."""
+        return self.stack.environment() | {
+            "SKEWLESS_PROFILE": "spark",
+            "SKEWLESS_REDIS_TYPE": "redis_cluster",
+            "SKEWLESS_REDIS_CONNECTION": self.cluster.connection_string,
+        }
+
+
+def build_spark_world(root: Path, stack: LocalStack, cluster: LocalRedisCluster, end: datetime) -> SparkWorld:
+    """The spark world, loaded into the online store up to ``end`` (the embedded world's parity)."""
+    settings = make_workspace(
+        root, profile=Profile.SPARK, **(stack.settings() | {"redis_type": "redis_cluster",
+        "redis_connection": cluster.connection_string}),
+    )  # fmt: skip
+    spark = open_profile_spark_session(settings)
+    simulate(training_world_config(), settings.layout, QUIET)
+    build_features_on_spark(settings.layout, QUIET, spark)
+    apply_feature_repo(settings)
+    registry = MlflowModelRegistry.from_settings(settings)
+    outcome = train_and_register(settings, registry, TrainingConfig(), QUIET)
+    assert promote(registry, TrainingConfig(), QUIET).passed
+    materialize_features(open_feature_store(settings), end=end, start=end - timedelta(days=3_650))
+    return SparkWorld(settings, registry, outcome, stack, cluster)
 
 
 # Scenario worlds: 120 days at a tenth of the default size. The scenario starts on day 70

@@ -96,6 +96,11 @@ class TrainingConfig:
     min_holdout_frauds: int = 10  # labels="known": the holdout reaches back until it holds this many
     seed: int = 42
     num_threads: int = 2
+    # Past this many train rows, LightGBM fits on Dask (training/dask_training.py): on the cluster at
+    # dask_scheduler (tcp://host:8786), or on a local cluster of dask_workers processes.
+    dask_min_rows: int = 5_000_000
+    dask_scheduler: str | None = None
+    dask_workers: int = 2
     learning_rate: float = 0.05
     num_leaves: int = 15
     min_data_in_leaf: int = 100

@@ -49,8 +49,14 @@ def _dataset(matrix: np.ndarray, labels: np.ndarray, encoding: FeatureEncoding, 
 
 
 def train_model(ts: TrainingSet, config: TrainingConfig) -> TrainedModel:
-    """Fit LightGBM on the train split with early stopping on validation PR-AUC."""
+    """Fit LightGBM on the train split with early stopping on validation PR-AUC: on this machine, or
+    on Dask from ``config.dask_min_rows`` train rows on (``training.dask_training``)."""
     train, valid = ts.split("train"), ts.split("validation")
+    if len(train) >= config.dask_min_rows:
+        from training.dask_training import train_model_on_dask
+
+        booster, encoding, params, best = train_model_on_dask(ts, config)
+        return TrainedModel(booster, encoding, params, best)
     encoding = FeatureEncoding.fit(train, ts.features, ts.categorical)
     params = config.lightgbm_params()
     weight = train["weight"].to_numpy() if "weight" in train.columns else None

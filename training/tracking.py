@@ -21,6 +21,7 @@ from typing import Any
 
 import mlflow
 import mlflow.lightgbm
+import numpy as np
 import pandas as pd
 from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
@@ -170,7 +171,7 @@ def log_training_run(
     metadata = build_metadata(ts, model, evaluation, config, name, commit)
     train = ts.split("train")
     example = pd.DataFrame(model.encoding.encode(train.head(5)), columns=model.encoding.features)
-    signature = infer_signature(example, model.booster.predict(example.to_numpy()))
+    signature = infer_signature(example, np.asarray(model.booster.predict(example.to_numpy())))
     run_name = f"{name}-{ts.content_hash[:8]}-seed{config.seed}"
     with registry.fluent(), mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         dataset = from_pandas(

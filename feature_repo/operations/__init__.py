@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from feature_repo.operations.apply import ApplySummary, apply_feature_repo
-from feature_repo.operations.config import load_repo_config, open_feature_store
+from feature_repo.operations.config import load_repo_config, open_feature_store, open_profile_spark_session
 from feature_repo.operations.historical import ONE_MICROSECOND, historical_features
 from feature_repo.operations.materialize import MaterializeSummary, longest_ttl, materialize_features
 from feature_repo.operations.online import OnlineFeatures, read_online_features
@@ -40,6 +40,7 @@ __all__ = [
     "materialize_features",
     "online_store_state",
     "open_feature_store",
+    "open_profile_spark_session",
     "push_online",
     "read_online_features",
     "ServiceRead",

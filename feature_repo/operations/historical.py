@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
@@ -40,6 +41,14 @@ def historical_features(store: FeatureStore, service: str, requests: pd.DataFram
     joined = store.get_historical_features(
         entity_df=entity_df, features=get_feature_service(store, service)
     ).to_df()
+    for name in joined.columns:
+        # Spark's store answers UTC times without their zone (its session runs in UTC) and in
+        # nanoseconds; DuckDB's in the feature tables' microseconds with the zone. The requests'
+        # own columns come back as they went in.
+        if isinstance(joined[name].dtype, np.dtypes.DateTime64DType):
+            joined[name] = joined[name].dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+        if name in requests.columns and isinstance(requests[name].dtype, pd.DatetimeTZDtype):
+            joined[name] = joined[name].astype(requests[name].dtype)
     # .array keeps the column's own unit and time zone (to_numpy would drop the zone).
     joined["transaction_time"] = exact.reset_index(drop=True).iloc[joined["_row"].to_numpy()].array
     result: pd.DataFrame = joined.drop(columns="_row")

@@ -21,6 +21,7 @@ __all__ = ["ONLINE_STORE_ERRORS", "OnlineFeatures", "online_store_error", "read_
 # What a failing SQLite or Redis online store raises underneath Feast.
 ONLINE_STORE_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.RedisError,
+    redis.exceptions.RedisClusterException,  # a cluster with no node reachable, or a slot uncovered
     sqlite3.Error,
     ConnectionError,
     OSError,

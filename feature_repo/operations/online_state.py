@@ -5,7 +5,9 @@ read with nothing, and every answer then goes out with most features missing. Th
 counts the entities stored (Redis ``DBSIZE``; rows of the SQLite tables) and finds the
 newest event time per feature view (Redis: the ``_ts:<view>`` stamps of a random
 sample of keys; SQLite: ``max(event_ts)``), so that an empty or stale store can be told
-apart from a healthy one.
+apart from a healthy one. A Redis Cluster is read primary by primary: one primary restarted
+empty leaves a third of the customers without features while the others look healthy, so the
+primaries holding nothing are counted too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import redis
 from feast import FeatureStore
+from feast.infra.online_stores.redis import RedisType
 
 from feature_repo.operations.online import ONLINE_STORE_ERRORS, online_store_error
 from skewless.errors import OnlineStoreError
@@ -31,6 +35,8 @@ class OnlineStoreState:
 
     entities: int
     newest: dict[str, datetime] = field(default_factory=dict)
+    primaries: int = 1  # Redis Cluster: its primaries (1 for one server or SQLite)
+    empty_primaries: int = 0  # Redis Cluster: primaries holding no entities
 
     def stale_views(self, ttls: dict[str, timedelta], now: datetime) -> list[str]:
         """Views whose newest row found is older than their TTL at ``now`` (or none was found)."""
@@ -50,6 +56,8 @@ def online_store_state(store: FeatureStore, timeout_s: float = 1.0) -> OnlineSto
     config = store.config.online_store
     kind = getattr(config, "type", "sqlite")
     try:
+        if kind == "redis" and config.redis_type == RedisType.redis_cluster:
+            return _redis_cluster_state(str(config.connection_string), timeout_s)
         if kind == "redis":
             return _redis_state(str(config.connection_string), timeout_s)
         if kind == "sqlite":
@@ -63,9 +71,7 @@ def online_store_state(store: FeatureStore, timeout_s: float = 1.0) -> OnlineSto
 
 
 def _redis_state(connection_string: str, timeout_s: float) -> OnlineStoreState:
-    import redis
     from feast.infra.online_stores.redis import RedisOnlineStore
-    from google.protobuf.timestamp_pb2 import Timestamp
 
     nodes, params = RedisOnlineStore._parse_connection_string(connection_string)
     params = {k: v for k, v in params.items() if k in ("db", "password", "username", "ssl")}
@@ -74,26 +80,60 @@ def _redis_state(connection_string: str, timeout_s: float) -> OnlineStoreState:
         socket_connect_timeout=timeout_s, **params,
     )  # fmt: skip
     try:
-        entities = int(client.dbsize())
-        newest: dict[str, datetime] = {}
-        if entities:
-            pipe = client.pipeline(transaction=False)
-            for _ in range(min(SAMPLE_KEYS, entities)):
-                pipe.randomkey()
-            keys = {key for key in pipe.execute() if key is not None}
-            for key in keys:
-                pipe.hgetall(key)
-            for fields in pipe.execute():
-                for name, value in fields.items():
-                    if name.startswith(b"_ts:"):
-                        stamp = Timestamp()
-                        stamp.ParseFromString(value)
-                        view, when = name[4:].decode(), stamp.ToDatetime(tzinfo=UTC)
-                        if view not in newest or when > newest[view]:
-                            newest[view] = when
+        entities, newest = _node_state(client)
         return OnlineStoreState(entities, newest)
     finally:
         client.close()
+
+
+def _redis_cluster_state(connection_string: str, timeout_s: float) -> OnlineStoreState:
+    from feast.infra.online_stores.redis import RedisOnlineStore
+    from redis.cluster import ClusterNode, RedisCluster
+
+    nodes, params = RedisOnlineStore._parse_connection_string(connection_string)
+    params = {k: v for k, v in params.items() if k in ("password", "username", "ssl")}
+    cluster: RedisCluster[bytes] = RedisCluster(
+        startup_nodes=[ClusterNode(node["host"], int(node["port"])) for node in nodes],
+        socket_timeout=timeout_s, socket_connect_timeout=timeout_s, **params,
+    )  # fmt: skip
+    try:
+        entities, empty = 0, 0
+        newest: dict[str, datetime] = {}
+        primaries = cluster.get_primaries()
+        for primary in primaries:
+            node = cluster.get_redis_connection(primary)
+            count, node_newest = _node_state(node)
+            entities, empty = entities + count, empty + (count == 0)
+            for view, when in node_newest.items():
+                if view not in newest or when > newest[view]:
+                    newest[view] = when
+        return OnlineStoreState(entities, newest, len(primaries), empty)
+    finally:
+        cluster.close()
+
+
+def _node_state(client: redis.Redis[bytes]) -> tuple[int, dict[str, datetime]]:
+    """Keys held by one Redis server, and the newest ``_ts:<view>`` stamps of a random sample."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    entities = int(client.dbsize())
+    newest: dict[str, datetime] = {}
+    if entities:
+        pipe = client.pipeline(transaction=False)
+        for _ in range(min(SAMPLE_KEYS, entities)):
+            pipe.randomkey()
+        keys = {key for key in pipe.execute() if key is not None}
+        for key in keys:
+            pipe.hgetall(key)
+        for fields in pipe.execute():
+            for name, value in fields.items():
+                if name.startswith(b"_ts:"):
+                    stamp = Timestamp()
+                    stamp.ParseFromString(value)
+                    view, when = name[4:].decode(), stamp.ToDatetime(tzinfo=UTC)
+                    if view not in newest or when > newest[view]:
+                        newest[view] = when
+    return entities, newest
 
 
 def _sqlite_state(path: Path, project: str, timeout_s: float) -> OnlineStoreState:

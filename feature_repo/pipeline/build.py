@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from importlib import resources
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from feature_repo.pipeline.faults import apply_faults
+from feature_repo.pipeline.portable import INPUT_VIEWS, pipeline_query, render, to_duckdb
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_ACTIVITY, CUSTOMER_PROFILE, EVENT_TIMESTAMP, MERCHANT_STATS
 from skewless.errors import InvalidDateRangeError
@@ -23,7 +23,15 @@ from skewless.layout import DataLayout
 from skewless.progress import Progress
 from skewless.raw_data import RawDataManifest, read_manifest
 
-__all__ = ["LOOKBACK", "FeatureBuildSummary", "build_features"]
+__all__ = [
+    "LOOKBACK",
+    "PARTITIONED_TABLES",
+    "FeatureBuildSummary",
+    "build_features",
+    "midnight",
+    "pipeline_parameters",
+    "resolve_range",
+]
 
 LOOKBACK = timedelta(days=30)
 PARTITIONED_TABLES = (CUSTOMER_ACTIVITY, MERCHANT_STATS)
@@ -39,15 +47,21 @@ class FeatureBuildSummary:
     files: int
 
 
-def _query(name: str) -> str:
-    return (resources.files("feature_repo.pipeline") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _resolve_range(manifest: RawDataManifest, start: date | None, end: date | None) -> tuple[date, date]:
+def pipeline_parameters(start: date, end: date) -> dict[str, datetime]:
+    """The pipeline SQL's ``$name`` parameters for days ``[start, end)`` (UTC midnights)."""
+    return {
+        "lookback_start": midnight(start - LOOKBACK),
+        "start": midnight(start),
+        "end": midnight(end),
+        "last_day": midnight(end - timedelta(days=1)),
+    }
+
+
+def resolve_range(manifest: RawDataManifest, start: date | None, end: date | None) -> tuple[date, date]:
     data_start, data_end = manifest.start, manifest.end
     start = start or data_start
     end = end or data_end
@@ -92,33 +106,24 @@ def build_features(
         InvalidDateRangeError: the range is empty or outside the simulated period.
     """
     manifest = read_manifest(layout)
-    start, end = _resolve_range(manifest, start, end)
+    start, end = resolve_range(manifest, start, end)
     faults = manifest.faults
-    drift_start = _midnight(manifest.drift_start)
-    params = {
-        "transactions": str(layout.transactions),
-        "labels": str(layout.labels),
-        "merchants": str(layout.merchants),
-        "customers": str(layout.customers),
-        # Naive UTC: the session runs in UTC, so these compare correctly with TIMESTAMPTZ.
-        "lookback_start": _midnight(start - LOOKBACK).replace(tzinfo=None),
-        "start": _midnight(start).replace(tzinfo=None),
-        "end": _midnight(end).replace(tzinfo=None),
-    }
+    drift_start = midnight(manifest.drift_start)
+    params = pipeline_parameters(start, end)
     rows: dict[str, int] = {}
     files = 0
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
+        for view in INPUT_VIEWS:
+            con.read_parquet(str(getattr(layout, view))).create_view(view)
         for name in PARTITIONED_TABLES:
             with progress.step(f"build {name} for {start}..{end}"):
-                sql = _query(name)
-                used = {key: value for key, value in params.items() if f"${key}" in sql}
-                table = con.execute(sql, used).to_arrow_table()
+                table = con.execute(to_duckdb(render(pipeline_query(name), params))).to_arrow_table()
                 table = apply_faults(table, name, faults, drift_start)
                 files += _write_daily(table, name, layout, start, end)
                 rows[name] = table.num_rows
         with progress.step(f"build {CUSTOMER_PROFILE}"):
-            table = con.execute(_query(CUSTOMER_PROFILE), {"customers": params["customers"]}).to_arrow_table()
+            table = con.execute(to_duckdb(render(pipeline_query(CUSTOMER_PROFILE), params))).to_arrow_table()
             write_parquet_atomic(table, layout.feature_table_file(CUSTOMER_PROFILE))
             rows[CUSTOMER_PROFILE] = table.num_rows
             files += 1

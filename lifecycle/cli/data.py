@@ -14,6 +14,7 @@ from lifecycle.cli.app import app, features_app
 from lifecycle.cli.context import day, echo_json, invocation, moment_option, utc
 from skewless.contract import FEATURE_SERVICE_V1
 from skewless.errors import InputError
+from skewless.modes import Profile
 
 if TYPE_CHECKING:
     from simulation import SimulationConfig
@@ -87,12 +88,26 @@ def reproduce_command(config: SimulationConfig) -> str:
 
 @features_app.command("build")
 def features_build_command(ctx: typer.Context, start: DateOption = None, end: DateOption = None) -> None:
-    """Build the feature tables for [start, end) (default: the whole simulated period)."""
+    """Build the feature tables for [start, end) (default: the whole simulated period); on the spark
+    profile the same SQL runs on Spark."""
     settings = invocation(ctx, feast=False).settings
-    from feature_repo.pipeline import build_features
     from skewless.progress import Progress
 
-    summary = build_features(settings.layout, Progress(), start=day(start), end=day(end))
+    if settings.profile is Profile.SPARK:
+        from feature_repo.operations import open_profile_spark_session
+        from feature_repo.pipeline import build_features_on_spark
+
+        spark = open_profile_spark_session(settings)
+        try:
+            summary = build_features_on_spark(
+                settings.layout, Progress(), spark, start=day(start), end=day(end)
+            )
+        finally:
+            spark.stop()
+    else:
+        from feature_repo.pipeline import build_features
+
+        summary = build_features(settings.layout, Progress(), start=day(start), end=day(end))
     echo_json({"features_dir": str(settings.layout.features_dir), **asdict(summary)})
 
 

@@ -108,3 +108,56 @@ def test_the_settings_the_manifests_set_are_settings_the_code_reads() -> None:
     assert ours and ours <= fields, ours - fields
     Settings(**{key.removeprefix("SKEWLESS_").lower(): value for key, value in config["data"].items()
                 if key in ours})  # fmt: skip
+
+
+SPARK_OVERLAY = PROJECT_ROOT / "deploy" / "k8s" / "overlays" / "spark"
+
+
+def test_the_spark_overlay_runs_the_pipeline_on_spark_with_what_it_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kustomization = yaml.safe_load((SPARK_OVERLAY / "kustomization.yaml").read_text())
+    assert kustomization["resources"][0] == "../../base"
+    added = [doc for name in kustomization["resources"][1:] for doc in _documents(SPARK_OVERLAY / name)]
+    for resource in added:
+        kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+        assert resource["metadata"]["namespace"] == "skewless"
+    kinds = {doc["kind"]: doc for doc in added}
+    job, service, binding = kinds["CronJob"], kinds["Service"], kinds["RoleBinding"]
+    pod = _pod(job)
+    [driver] = pod["spec"]["containers"]
+    _parse(driver["command"][1:])  # a command the CLI accepts
+    # The driver's pod is the one the headless Service reaches, on the ports the settings name.
+    assert (
+        service["spec"]["selector"]["app.kubernetes.io/name"]
+        == pod["metadata"]["labels"]["app.kubernetes.io/name"]
+    )
+    assert (
+        pod["spec"]["serviceAccountName"]
+        == binding["subjects"][0]["name"]
+        == kinds["ServiceAccount"]["metadata"]["name"]
+    )
+    # The patched settings, then the job's own, are real settings that a spark Settings object reads.
+    [config] = _by_kind("ConfigMap")
+    patch = yaml.safe_load((SPARK_OVERLAY / "settings-patch.yaml").read_text())
+    sources = [ref["configMapRef"]["name"] for ref in driver["envFrom"] if "configMapRef" in ref]
+    assert sources == ["skewless-settings", kinds["ConfigMap"]["metadata"]["name"]]
+    data = config["data"] | patch["data"] | kinds["ConfigMap"]["data"]
+    for key, value in data.items():  # as the pod's environment (envFrom), which pydantic-settings parses
+        if key.startswith("SKEWLESS_"):
+            monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.profile.value == "spark" and settings.redis_type.value == "redis_cluster"
+    conf = settings.spark_conf
+    assert conf["spark.driver.host"].startswith(f"{service['metadata']['name']}.skewless")
+    assert {conf["spark.driver.port"], conf["spark.driver.blockManager.port"]} == {
+        str(port["port"]) for port in service["spec"]["ports"]
+    }
+    assert conf["spark.kubernetes.authenticate.serviceAccountName"] == pod["spec"]["serviceAccountName"]
+    claim = pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    assert conf["spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName"] == claim
+    # The scheduled jobs of the base run Spark in local mode, inside their own memory limit.
+    monkeypatch.setenv("SKEWLESS_SPARK_CONF", patch["data"]["SKEWLESS_SPARK_CONF"])
+    monkeypatch.delenv("SKEWLESS_SPARK_MASTER")
+    local = Settings()
+    assert local.spark_master.startswith("local") and local.spark_conf == {"spark.driver.memory": "2g"}

@@ -55,6 +55,25 @@ def test_production_profile_fills_servers_from_settings() -> None:
     assert config.online_store.connection_string == f"10.0.0.5:6380,db=3,{timeouts}"
     assert config.registry.registry_type == "sql"
     assert config.registry.path == "postgresql+psycopg://feast@db:5432/feast"
+    assert config.online_store.redis_type == "redis"
+
+
+def test_redis_cluster_is_one_setting_and_has_database_zero_only() -> None:
+    nodes = "10.0.0.5:6379,10.0.0.6:6379,10.0.0.7:6379"
+    settings = Settings(
+        root_dir=PROJECT_ROOT, profile=Profile.PRODUCTION, redis_type="redis_cluster",
+        redis_connection=f"{nodes},db=0,password=s3cret",
+    )  # fmt: skip
+    config = load_repo_config(settings)
+    assert config.online_store.redis_type == "redis_cluster"
+    # db= dropped (a cluster client refuses it), the rest kept, timeouts added
+    assert config.online_store.connection_string == (
+        f"{nodes},password=s3cret,socket_timeout=2,socket_connect_timeout=2"
+    )
+    with pytest.raises(ValidationError, match="database 0 only"):
+        Settings(redis_type="redis_cluster", redis_connection=f"{nodes},db=2")
+    with pytest.raises(ValidationError):
+        Settings(redis_type="sentinel")
 
 
 def test_missing_profile_yaml_is_a_configuration_error(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 -- Customer profile: one row per customer, valid from the account's opening.
--- Parameters: $customers (parquet path).
+-- Inputs: the view `customers`.
 -- Its event time is one second before the opening: the training join asks for the
 -- state as of one microsecond before each transaction, and the online store keeps
 -- whole seconds, so a transaction at the very instant its account opens sees its
@@ -12,5 +12,5 @@ SELECT
     credit_limit,
     account_open_time,
     account_open_time - INTERVAL 1 SECOND AS created
-FROM read_parquet($customers)
+FROM customers
 ORDER BY customer_id

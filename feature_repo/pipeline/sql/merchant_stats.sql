@@ -3,39 +3,41 @@
 -- The chargeback rate counts only chargebacks whose label had ARRIVED before D
 -- (label_time < D), divided by the merchant's transactions in the same 30 days:
 -- a label not yet known at the snapshot never leaks into it.
--- Parameters: $transactions, $labels, $merchants (parquet paths), $lookback_start, $start, $end.
+-- Inputs: the views `transactions`, `labels`, `merchants`; parameters $lookback_start,
+-- $start, $end and $last_day (= $end - 1 day). Portable subset: see customer_activity.sql.
 WITH days AS (
-    SELECT range AS day FROM range($lookback_start, $end, INTERVAL 1 DAY)
+    SELECT unnest(generate_series($lookback_start, $last_day, INTERVAL 1 DAY)) AS day
 ),
 grid AS (
     SELECT m.merchant_id, m.category, d.day
-    FROM read_parquet($merchants) AS m CROSS JOIN days AS d
+    FROM merchants AS m CROSS JOIN days AS d
 ),
 daily_tx AS (
+    -- Whole cents, summed as integers: exact in any order, so both engines agree.
     SELECT merchant_id, date_trunc('day', transaction_time) AS day,
-           count(*) AS n, sum(amount) AS amount
-    FROM read_parquet($transactions)
+           count(*) AS n, sum(CAST(round(amount * 100) AS BIGINT)) AS cents
+    FROM transactions
     WHERE transaction_time >= $lookback_start AND transaction_time < $end
-    GROUP BY ALL
+    GROUP BY merchant_id, date_trunc('day', transaction_time)
 ),
 daily_cb AS (
     SELECT merchant_id, date_trunc('day', label_time) AS day, count(*) AS chargebacks
-    FROM read_parquet($labels)
+    FROM labels
     WHERE is_fraud = 1 AND label_time >= $lookback_start AND label_time < $end
-    GROUP BY ALL
+    GROUP BY merchant_id, date_trunc('day', label_time)
 ),
 filled AS (
     SELECT g.merchant_id, g.category, g.day,
-           coalesce(t.n, 0) AS n, coalesce(t.amount, 0) AS amount,
+           coalesce(t.n, 0) AS n, coalesce(t.cents, 0) AS cents,
            coalesce(c.chargebacks, 0) AS chargebacks
     FROM grid AS g
-    LEFT JOIN daily_tx AS t USING (merchant_id, day)
-    LEFT JOIN daily_cb AS c USING (merchant_id, day)
+    LEFT JOIN daily_tx AS t ON t.merchant_id = g.merchant_id AND t.day = g.day
+    LEFT JOIN daily_cb AS c ON c.merchant_id = g.merchant_id AND c.day = g.day
 ),
 rolled AS (
     SELECT merchant_id, category, day,
            coalesce(sum(n) OVER prior30, 0) AS txn_count_30d,
-           coalesce(sum(amount) OVER prior30, 0) AS amount_30d,
+           coalesce(sum(cents) OVER prior30, 0) AS cents_30d,
            coalesce(sum(chargebacks) OVER prior30, 0) AS chargebacks_30d
     FROM filled
     WINDOW prior30 AS (
@@ -44,14 +46,14 @@ rolled AS (
 )
 SELECT
     merchant_id,
-    CAST(day AS TIMESTAMPTZ) AS event_timestamp,
+    day AS event_timestamp,
     category AS merchant_category,
     CAST(txn_count_30d AS BIGINT) AS merchant_txn_count_30d,
-    CASE WHEN txn_count_30d > 0 THEN round(amount_30d / txn_count_30d, 6) END
+    CASE WHEN txn_count_30d > 0 THEN round(CAST(cents_30d AS DOUBLE) / (100 * txn_count_30d), 6) END
         AS merchant_amount_mean_30d,
     CAST(chargebacks_30d AS BIGINT) AS merchant_chargebacks_30d,
-    round(chargebacks_30d / greatest(txn_count_30d, 1), 6) AS merchant_chargeback_rate_30d,
-    CAST(day AS TIMESTAMPTZ) AS created
+    round(CAST(chargebacks_30d AS DOUBLE) / greatest(txn_count_30d, 1), 6) AS merchant_chargeback_rate_30d,
+    day AS created
 FROM rolled
 WHERE day >= $start
 ORDER BY event_timestamp, merchant_id

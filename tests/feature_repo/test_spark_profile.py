@@ -1,0 +1,123 @@
+"""The spark profile against the embedded one, on the same simulated world.
+
+Spark runs in local mode (``local[2]``, UTC, UI off, driver on loopback), Feast's registry and
+MLflow on the local production stack, the online store a three-primary Redis Cluster. The
+pipeline's tables, the point-in-time training set (on-demand features included), the model it
+trains and the API's answers must all equal the embedded profile's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import sqlglot
+
+from feature_repo.operations import open_profile_spark_session
+from feature_repo.pipeline import build_features, build_features_on_spark
+from feature_repo.pipeline.portable import pipeline_query, render, to_spark
+from simulation import simulate
+from skewless.errors import ConfigurationError
+from skewless.layout import DataLayout
+from skewless.progress import Progress
+from tests.factories import make_workspace, tiny_config
+from tests.serving.client import call
+from tests.serving.conftest import start_api, stop_api
+from tests.worlds import SparkWorld, TrainedWorld
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+QUIET = Progress(quiet=True)
+TABLES = ("customer_activity", "merchant_stats", "customer_profile")
+
+
+def _table(layout: DataLayout, name: str) -> pd.DataFrame:
+    path = layout.feature_table_file(name) if name == "customer_profile" else layout.feature_table_dir(name)
+    return pq.read_table(path).to_pandas()
+
+
+def test_every_pipeline_query_transpiles_and_an_unknown_parameter_is_refused() -> None:
+    for name in TABLES:
+        spark_sql = to_spark(render(pipeline_query(name), _parameters()))
+        assert "read_parquet" not in spark_sql and "$" not in spark_sql
+        sqlglot.parse_one(spark_sql, read="spark")  # Spark's grammar takes it back
+    with pytest.raises(ConfigurationError, match=r"\$nope"):
+        render("SELECT * FROM transactions WHERE transaction_time < $nope", _parameters())
+
+
+def _parameters() -> dict[str, object]:
+    from datetime import date
+
+    from feature_repo.pipeline.build import pipeline_parameters
+
+    return dict(pipeline_parameters(date(2026, 1, 1), date(2026, 2, 1)))
+
+
+def test_spark_pipeline_writes_the_duckdb_pipelines_tables(tmp_path: Path, spark_world: SparkWorld) -> None:
+    """Byte-level values, not approximately: the SQL is one source, rounded the same way on both."""
+    duck = DataLayout(tmp_path / "duckdb")
+    spark = DataLayout(tmp_path / "spark")
+    simulate(tiny_config(scenario="pipeline_break"), duck, QUIET)  # a feature fault from its drift date
+    simulate(tiny_config(scenario="pipeline_break"), spark, QUIET)
+    duck_summary = build_features(duck, QUIET)
+    spark_summary = build_features_on_spark(spark, QUIET, open_profile_spark_session(spark_world.settings))
+    assert spark_summary == duck_summary
+    for name in TABLES:
+        expected, got = _table(duck, name), _table(spark, name)
+        assert len(got) > 100
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    files = sorted(p.name for p in spark.feature_table_dir("customer_activity").iterdir())
+    assert files == sorted(p.name for p in duck.feature_table_dir("customer_activity").iterdir())
+
+
+def test_training_set_equals_the_embedded_profiles(
+    spark_world: SparkWorld, trained_world: TrainedWorld
+) -> None:
+    got, expected = spark_world.outcome.training_set, trained_world.training_set
+    on_demand = ["txn_count_1h_now", "seconds_since_last_txn", "amount_zscore_30d"]
+    assert set(on_demand) <= set(got.features)
+    frame = got.frame.reset_index(drop=True)
+    pd.testing.assert_frame_equal(frame, expected.frame.reset_index(drop=True), check_exact=True)
+    assert frame["txn_count_7d"].notna().mean() > 0.9  # features really joined, not two empty sets
+    assert got.content_hash == expected.content_hash
+    # Equal training sets, deterministic LightGBM: the same model, so the same evaluation (but the
+    # scoring latencies, measured).
+    assert replace(spark_world.outcome.evaluation, latency_ms={}) == replace(
+        trained_world.outcome.evaluation, latency_ms={}
+    )
+
+
+def test_predict_after_spark_materialization_into_redis_cluster_equals_embedded(
+    spark_world: SparkWorld, trained_copy: TrainedWorld
+) -> None:
+    """The embedded API runs on a copy of the trained world: it logs what it serves, and other
+    modules read the shared world's served log."""
+    trained_world = trained_copy
+    from serving.replay import request_body
+
+    holdout = trained_world.training_set.split("holdout")
+    parity = trained_world.parity_row["transaction_time"]
+    rows = holdout[holdout["transaction_time"] >= parity].head(30)
+    bodies = [request_body(row) for _, row in rows.iterrows()]
+    embedded = start_api(trained_world.settings)
+    spark = start_api(spark_world.settings, **spark_world.environment())
+    try:
+        answers = []
+        for api in (embedded, spark):
+            status, body = call(api, "POST", "/predict/batch", {"transactions": bodies})
+            assert status == 200, body
+            answers.append([{k: v for k, v in p.items() if k != "request_id"} for p in body["predictions"]])
+        assert answers[1] == answers[0]
+        assert sum(not answer["missing_features"] for answer in answers[1]) > len(bodies) // 2
+    finally:
+        stop_api(embedded)
+        stop_api(spark)
+
+
+def test_spark_profile_without_a_spark_yaml_is_refused(tmp_path: Path) -> None:
+    settings = make_workspace(tmp_path)  # embedded: no Spark in its yaml
+    with pytest.raises(ConfigurationError, match="does not run on Spark"):
+        open_profile_spark_session(settings)
