@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import resource
+import threading
 import time
 from collections.abc import Callable
 from queue import Empty
@@ -12,12 +14,31 @@ from typing import Any
 __all__ = ["measure"]
 
 
+def _sample_children(peak: list[float], done: threading.Event) -> None:
+    """Keep the largest total resident memory of this process's descendants (Spark's JVM and its
+    Python workers, a Dask cluster's workers), sampled every 0.2 s."""
+    import psutil
+
+    me = psutil.Process()
+    while not done.wait(0.2):
+        total = 0
+        for child in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += child.memory_info().rss
+        peak[0] = max(peak[0], total / 2**20)
+
+
 def _child(stage: Callable[..., dict[str, Any]], args: tuple[Any, ...], queue: Any) -> None:
+    peak, done = [0.0], threading.Event()
+    sampler = threading.Thread(target=_sample_children, args=(peak, done), daemon=True)
+    sampler.start()
     started = time.perf_counter()
     extra = stage(*args)
     seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"seconds": seconds, "peak_mib": peak_mib, **extra})
+    queue.put({"seconds": seconds, "peak_mib": peak_mib, "child_peak_mib": peak[0], **extra})
 
 
 def measure(stage: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
