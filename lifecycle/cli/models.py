@@ -17,6 +17,7 @@ from lifecycle.cli.app import app
 from lifecycle.cli.context import echo_json, invocation, moment_option, utc
 from lifecycle.cli.data import DateOption
 from skewless.modes import DeploymentMode
+from training.config import TrainingConfig  # light: its defaults are the options' defaults
 
 __all__: list[str] = []
 
@@ -31,14 +32,26 @@ def train_command(
     shuffle_labels: Annotated[
         bool, typer.Option(help="Rehearsal only: train a deliberately bad model.")
     ] = False,
+    dask_min_rows: Annotated[
+        int, typer.Option(min=1, help="Fit on Dask (lightgbm.dask) from this many training rows.")
+    ] = TrainingConfig.dask_min_rows,
+    dask_scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786); unset: a local cluster."),
+    ] = None,
+    dask_workers: Annotated[
+        int, typer.Option(min=1, help="Workers of the local Dask cluster.")
+    ] = TrainingConfig.dask_workers,
 ) -> None:
     """Point-in-time training from the feature service; logs to MLflow, registers a challenger."""
     run = invocation(ctx)
     from skewless.progress import Progress
-    from training.config import TrainingConfig
     from training.job import train_and_register
 
-    config = TrainingConfig(cutoff=utc(cutoff), seed=seed, shuffle_labels=shuffle_labels)
+    config = TrainingConfig(
+        cutoff=utc(cutoff), seed=seed, shuffle_labels=shuffle_labels, dask_min_rows=dask_min_rows,
+        dask_scheduler=dask_scheduler, dask_workers=dask_workers,
+    )  # fmt: skip
     outcome = train_and_register(run.settings, run.registry, config, Progress())
     echo_json(
         {
@@ -61,7 +74,6 @@ def evaluate_command(
     """Run the evaluation suite for a registered model; writes JSON and an HTML report."""
     run = invocation(ctx)
     from skewless.progress import Progress
-    from training.config import TrainingConfig
     from training.job import evaluate_registered
 
     evaluation, html_path = evaluate_registered(
@@ -79,7 +91,6 @@ def promote_command(
     run = invocation(ctx)
     from skewless.errors import PromotionRefusedError
     from skewless.progress import Progress
-    from training.config import TrainingConfig
     from training.registry import promote
 
     decision = promote(run.registry, TrainingConfig(), Progress(), version=version)

@@ -23,10 +23,12 @@ from simulation import simulate
 from skewless.errors import ConfigurationError
 from skewless.layout import DataLayout
 from skewless.progress import Progress
+from skewless.registry import CHAMPION
 from tests.factories import make_workspace, tiny_config
 from tests.serving.client import call
 from tests.serving.conftest import start_api, stop_api
 from tests.worlds import SparkWorld, TrainedWorld
+from training.batch_scoring import REQUIRED_COLUMNS, score_transactions
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -115,6 +117,27 @@ def test_predict_after_spark_materialization_into_redis_cluster_equals_embedded(
     finally:
         stop_api(embedded)
         stop_api(spark)
+
+
+def test_batch_scores_on_spark_are_the_embedded_profiles(
+    spark_world: SparkWorld, trained_world: TrainedWorld, tmp_path: Path
+) -> None:
+    """``skewless score`` on the spark profile: point-in-time features from Feast's Spark store, one
+    partition per day, the same scores as the embedded profile's for the same transactions."""
+    holdout = trained_world.training_set.split("holdout")
+    days = holdout["transaction_time"].dt.floor("D")
+    rows = holdout[days.isin(sorted(days.unique())[:2])]  # two days: two partitions, each its own join
+    transactions = rows[["transaction_id", *REQUIRED_COLUMNS]].reset_index(drop=True)
+    written = {}
+    for name, world in (("spark", spark_world), ("embedded", trained_world)):
+        scored = score_transactions(
+            world.settings, world.registry, transactions, CHAMPION, tmp_path / name, QUIET
+        )
+        assert scored.days == 2 and scored.rows == len(transactions)
+        frame = pd.concat([pd.read_parquet(path) for path in scored.files], ignore_index=True)
+        written[name] = frame.drop(columns=["model_version"]).sort_values("transaction_id", ignore_index=True)
+    assert written["spark"]["amount_mean_30d"].notna().mean() > 0.9  # features joined, not all missing
+    pd.testing.assert_frame_equal(written["spark"], written["embedded"], check_exact=True)
 
 
 def test_spark_profile_without_a_spark_yaml_is_refused(tmp_path: Path) -> None:
