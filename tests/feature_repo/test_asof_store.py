@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,7 @@ from feast.repo_config import RepoConfig
 from feast.types import Float64, Int64, String
 
 from feature_repo.operations import historical_features, load_repo_config
-from feature_repo.operations.asof_store import AsofDuckDBOfflineStoreConfig, _names_read
+from feature_repo.operations.asof_store import AsofDuckDBOfflineStoreConfig
 from skewless.settings import Settings
 from tests.worlds import TrainedWorld
 
@@ -159,29 +158,3 @@ def test_the_feature_service_with_its_on_demand_views_equals_feasts_own_join(
     _same(answers["feast"], answers["ours, batched"], ["transaction_id"])
     # and the workspace's own configuration uses it
     assert type(load_repo_config(settings).offline_store).__name__ == "AsofDuckDBOfflineStoreConfig"
-
-
-def test_a_python_views_inputs_are_the_names_its_function_subscripts() -> None:
-    from feature_repo.definitions import transaction_context
-
-    read = _names_read(transaction_context)
-    assert read is not None
-    assert {"amount", "transaction_time", "amount_mean_30d", "txn_times_1h", "home_country"} <= read
-    # features of its source views that the function never reads are not handed to it
-    assert not {"txn_count_7d", "credit_limit", "age_band"} & read
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "return {'y': inputs.get('x')}",  # a method call: any name may be read
-        "return {'y': [v for v in inputs.values()]}",
-        "key = 'x'\n    return {'y': inputs[key]}",  # not a constant subscript
-        "inputs = dict(inputs)\n    return {'y': inputs['x']}",  # rebound
-    ],
-)
-def test_a_function_that_reads_its_inputs_otherwise_is_handed_every_source_column(body: str) -> None:
-    view = SimpleNamespace(
-        mode="python", feature_transformation=SimpleNamespace(udf_string=f"def f(inputs):\n    {body}\n")
-    )
-    assert _names_read(view) is None  # type: ignore[arg-type]  # only mode and source are read

@@ -1,0 +1,146 @@
+"""On-demand feature views run over a joined training table, as Feast runs them, faster.
+
+Feast's ``RetrievalJob.to_arrow`` hands a python-mode view's function the whole joined table as
+Python objects: every column of its source views, under both short and full names, in one
+``to_pydict`` call. On 1.4 million labelled rows (scale 10) that took 47 s of a training-set
+build and most of its memory; the function itself took 6 s. Here the function gets the same
+values, but:
+
+- only the inputs it reads, found in its source (``inputs["name"]`` subscripts of its argument;
+  when it uses its argument any other way, every input Feast would hand it);
+- UTC timestamps are made into ``datetime`` objects by pandas, nine times faster than Arrow's
+  ``to_pylist`` for the same values (equal, with Arrow's own ``tzinfo``);
+- a batch of ``batch_rows`` rows at a time, so one batch's Python objects are alive at once.
+
+Batching assumes what Feast's online path already does: a view computes each row from that
+row alone (online, it is called on one request's rows). Other modes (pandas, substrait) run
+as Feast runs them. ``tests/feature_repo/test_asof_store.py`` holds the results equal to Feast's.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from feast import OnDemandFeatureView
+
+__all__ = ["names_read", "transform_on_demand"]
+
+_FAST_TIME_UNITS = ("s", "ms", "us")  # exact as datetime objects (ns is not)
+_UTC_ZONES = ("UTC", "Etc/UTC", "+00:00")
+
+
+def transform_on_demand(
+    view: OnDemandFeatureView, table: pa.Table, full_feature_names: bool, batch_rows: int
+) -> pa.Table:
+    """The features of ``view`` for every row of ``table`` (its columns named as Feast names them)."""
+    columns = _python_inputs(view, table)
+    if columns is None:  # Feast's own transformation, batched when it is python mode
+        inputs = table.select(_source_columns(view, table))
+        step = batch_rows if view.mode == "python" else max(1, len(inputs))
+        return _concat(view.transform_arrow(batch, full_feature_names) for batch in _batches(inputs, step))
+    inputs = table.select(sorted(set(columns.values())))
+    function = view.feature_transformation.udf
+
+    def one(batch: pa.Table) -> pa.Table:
+        values = {name: _python_values(batch[column]) for name, column in columns.items()}
+        return pa.Table.from_pydict(function(values))
+
+    transformed = _concat(one(batch) for batch in _batches(inputs, batch_rows))
+    handed = [name for name in transformed.column_names if name in columns]  # inputs it returned
+    result: pa.Table = view._postprocess_arrow_table(transformed, handed, full_feature_names)
+    return result
+
+
+def names_read(view: OnDemandFeatureView) -> set[str] | None:
+    """The input names a python-mode view's function reads as ``inputs["name"]``; None when it
+    uses its argument in any other way (or is not python mode, or its source is not at hand)."""
+    source = getattr(view.feature_transformation, "udf_string", None)
+    if view.mode != "python" or not source:
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    function = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)), None)
+    if function is None or not function.args.args:
+        return None
+    argument = function.args.args[0].arg
+    parents = {child: node for node in ast.walk(function) for child in ast.iter_child_nodes(node)}
+    read: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id == argument:
+            parent = parents.get(node)
+            key = parent.slice if isinstance(parent, ast.Subscript) and parent.value is node else None
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return None
+            read.add(key.value)
+        elif isinstance(node, ast.arg) and node.arg == argument and node is not function.args.args[0]:
+            return None  # shadowed by an inner function's argument: not worth following
+    return read
+
+
+def _python_inputs(view: OnDemandFeatureView, table: pa.Table) -> dict[str, str] | None:
+    """{name the function reads: the column of ``table`` holding it}; None: use Feast's path (not
+    python mode, a singleton view, the names not found in its source, or one not in the table)."""
+    read = names_read(view)
+    if read is None or getattr(view, "singleton", False):
+        return None
+    present = set(table.column_names)
+    where: dict[str, str] = {}
+    for projection in view.source_feature_view_projections.values():
+        for feature in projection.features:
+            both = (feature.name, f"{projection.name}__{feature.name}")
+            column = next((name for name in both if name in present), None)
+            if column is not None:  # Feast hands the function the value under both names
+                where |= dict.fromkeys(both, column)
+    for request in view.source_request_sources.values():
+        where |= {field.name: field.name for field in request.schema if field.name in present}
+    if not read <= where.keys():
+        return None
+    return {name: where[name] for name in sorted(read)}
+
+
+def _source_columns(view: OnDemandFeatureView, table: pa.Table) -> list[str]:
+    """The columns of ``table`` from a view's sources (short or full names) and request fields."""
+    names = set()
+    for projection in view.source_feature_view_projections.values():
+        for feature in projection.features:
+            names |= {feature.name, f"{projection.name}__{feature.name}"}
+    for request in view.source_request_sources.values():
+        names |= {field.name for field in request.schema}
+    return [column for column in table.column_names if column in names]
+
+
+def _python_values(column: pa.ChunkedArray) -> list[Any]:
+    """The column's values as Arrow's ``to_pylist`` gives them."""
+    kind = column.type
+    fast = pa.types.is_timestamp(kind) and kind.tz in _UTC_ZONES and kind.unit in _FAST_TIME_UNITS
+    valid = pc.index(column.is_valid(), True).as_py() if fast else -1
+    if valid < 0:
+        values: list[Any] = column.to_pylist()
+        return values
+    zone = column[valid].as_py().tzinfo  # Arrow's own tzinfo object for UTC
+    # Arrow holds UTC instants: pandas makes them into datetimes in that zone (in C, not one
+    # Python call per value); the nulls, NaT there, become None as in Arrow's list.
+    naive = column.cast(pa.timestamp(kind.unit)).to_numpy()
+    objects = pd.DatetimeIndex(naive).tz_localize(zone).to_pydatetime()
+    objects[np.isnat(naive)] = None
+    converted: list[Any] = objects.tolist()
+    return converted
+
+
+def _batches(table: pa.Table, rows: int) -> Iterator[pa.Table]:
+    rows = max(1, rows)
+    for start in range(0, max(1, len(table)), rows):  # an empty table is one (empty) batch
+        yield table.slice(start, rows)
+
+
+def _concat(tables: Iterator[pa.Table]) -> pa.Table:
+    """The batches as one table; a column all null in one batch takes the others' type."""
+    return pa.concat_tables(list(tables), promote_options="permissive")

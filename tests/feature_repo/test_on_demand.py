@@ -1,0 +1,87 @@
+"""On-demand views over a joined table: the inputs a function reads, its timestamps, its batches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pyarrow as pa
+import pytest
+from feast import Field, RequestSource
+from feast.on_demand_feature_view import on_demand_feature_view
+from feast.types import Float64, UnixTimestamp
+
+from feature_repo.operations.on_demand import _python_values, names_read, transform_on_demand
+
+
+def test_a_python_views_inputs_are_the_names_its_function_subscripts() -> None:
+    from feature_repo.definitions import transaction_context
+
+    read = names_read(transaction_context)
+    assert read is not None
+    assert {"amount", "transaction_time", "amount_mean_30d", "txn_times_1h", "home_country"} <= read
+    # features of its source views that the function never reads are not handed to it
+    assert not {"txn_count_7d", "credit_limit", "age_band"} & read
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return {'y': inputs.get('x')}",  # a method call: any name may be read
+        "return {'y': [v for v in inputs.values()]}",
+        "key = 'x'\n    return {'y': inputs[key]}",  # not a constant subscript
+        "inputs = dict(inputs)\n    return {'y': inputs['x']}",  # rebound
+    ],
+)
+def test_a_function_that_reads_its_inputs_otherwise_is_handed_every_source_column(body: str) -> None:
+    view = SimpleNamespace(
+        mode="python", feature_transformation=SimpleNamespace(udf_string=f"def f(inputs):\n    {body}\n")
+    )
+    assert names_read(view) is None  # type: ignore[arg-type]  # only mode and source are read
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", None])
+def test_timestamps_reach_the_function_as_arrows_own_python_values(unit: str, zone: str | None) -> None:
+    kind = pa.timestamp(unit, tz=zone)
+    column = pa.chunked_array(
+        [pa.array([None, 1_700_000_000, None], kind), pa.array([5, None, 2_000_000_000], kind)]
+    )
+    got, expected = _python_values(column), column.to_pylist()
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
+    pairs = zip(got, expected, strict=True)
+    zones = [(getattr(a, "tzinfo", None), getattr(b, "tzinfo", None)) for a, b in pairs]
+    assert all(ours is arrows for ours, arrows in zones)
+    empty = pa.chunked_array([pa.array([None, None], kind)])
+    assert _python_values(empty) == [None, None]
+
+
+_request = RequestSource(
+    name="payment", schema=[Field(name="amount", dtype=Float64), Field(name="paid_at", dtype=UnixTimestamp)]
+)
+
+
+@on_demand_feature_view(
+    sources=[_request],
+    schema=[Field(name="half", dtype=Float64), Field(name="paid_hour", dtype=Float64)],
+    mode="python",
+)
+def _halves(inputs: dict[str, list]) -> dict[str, list]:
+    return {
+        "half": [None if a is None or a > 100 else a / 2 for a in inputs["amount"]],
+        "paid_hour": [None if t is None else float(t.hour) for t in inputs["paid_at"]],
+    }
+
+
+def test_batches_equal_one_call_even_when_a_batch_is_all_null() -> None:
+    amounts = [500.0, 600.0, 700.0, 1.0, 2.0, None, 4.0]  # the first batch of 3: "half" all null
+    times = [datetime(2026, 3, 1, h, tzinfo=UTC) for h in range(7)]
+    table = pa.table({"amount": amounts, "paid_at": pa.array(times, pa.timestamp("us", tz="UTC"))})
+    whole = _halves.transform_arrow(table, False)  # Feast's own call, one batch
+    for rows in (3, 1, 100):
+        got = transform_on_demand(_halves, table, False, batch_rows=rows)
+        assert got.select(whole.column_names).equals(whole.cast(got.select(whole.column_names).schema))
+        assert got["half"].to_pylist() == [None, None, None, 0.5, 1.0, None, 2.0]
+    named = transform_on_demand(_halves, table, True, batch_rows=3)
+    assert set(named.column_names) == {"_halves__half", "_halves__paid_hour"}
