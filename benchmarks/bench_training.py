@@ -6,8 +6,8 @@ point-in-time join done as plain DuckDB ASOF JOINs (with the same TTLs) on the s
 rows and feature tables; the script also checks that the joins return the same values. Each stage runs in its
 own process, so peak memory is per stage.
 
-    python benchmarks/bench_training.py                 # default scale
-    python benchmarks/bench_training.py --scale 1 --scale 10
+    python -m benchmarks.bench_training                 # default scale
+    python -m benchmarks.bench_training --scale 1 --scale 10
 
 Targets at scale 1 on 2 cores: whole training command under 2 minutes, peak memory
 under 4 GB, holdout AUC within 0.02 of the oracle's AUC.
@@ -89,13 +89,22 @@ def stage_dataset_feast_store(root: str) -> dict[str, Any]:
 
 
 def stage_duckdb_asof(root: str, entities_path: str, output_path: str) -> dict[str, Any]:
+    """One plain ASOF JOIN per feature table on the entity rows' keys and times, the tables side by
+    side in entity order: the fastest form found here (three ASOF joins chained in one query took
+    30 s at scale 10, these 5 s)."""
     import duckdb
+    import pyarrow as pa
 
     layout = _settings(root).layout
-    selects, joins = [], []
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        for alias, (table, (key, ttl)) in zip("abc", TABLES.items(), strict=True):
+        con.execute(
+            "CREATE TEMP TABLE e AS SELECT row_number() OVER () AS n, transaction_id, customer_id, "
+            f"merchant_id, event_timestamp FROM read_parquet('{entities_path}')"
+        )
+        started = time.perf_counter()
+        parts = [con.execute("SELECT transaction_id FROM e ORDER BY n").to_arrow_table()]
+        for table, (key, ttl) in TABLES.items():
             source = (
                 layout.feature_table_glob(table)
                 if layout.feature_table_dir(table).is_dir()
@@ -108,21 +117,23 @@ def stage_duckdb_asof(root: str, entities_path: str, output_path: str) -> dict[s
                 ).fetchall()
                 if c not in (key, "event_timestamp", "created")
             ]
-            joins.append(
-                f"ASOF LEFT JOIN read_parquet('{source}') {alias} "
-                f"ON e.{key} = {alias}.{key} AND e.event_timestamp >= {alias}.event_timestamp"
+            fresh = f"e.event_timestamp - f.event_timestamp <= INTERVAL {ttl} DAY"
+            selects = ", ".join(f"CASE WHEN {fresh} THEN f.{c} END AS {c}" for c in columns)
+            parts.append(
+                con.execute(
+                    f"SELECT {selects} FROM e ASOF LEFT JOIN read_parquet('{source}') f "
+                    f"ON e.{key} = f.{key} AND e.event_timestamp >= f.event_timestamp ORDER BY e.n"
+                ).to_arrow_table()
             )
-            fresh = f"e.event_timestamp - {alias}.event_timestamp <= INTERVAL {ttl} DAY"
-            selects += [f"CASE WHEN {fresh} THEN {alias}.{c} END AS {c}" for c in columns]
-        entities = f"read_parquet('{entities_path}') e"
-        sql = f"SELECT e.transaction_id, {', '.join(selects)} FROM {entities} {' '.join(joins)}"
-        started = time.perf_counter()
-        table = con.execute(sql).to_arrow_table()
+        joined = pa.Table.from_arrays(
+            [column for part in parts for column in part.columns],
+            names=[name for part in parts for name in part.column_names],
+        )
         seconds = time.perf_counter() - started
     import pyarrow.parquet as pq
 
-    pq.write_table(table, output_path)
-    return {"rows": table.num_rows, "join_s": seconds}
+    pq.write_table(joined, output_path)
+    return {"rows": joined.num_rows, "join_s": seconds}
 
 
 def _load_training_set(root: str, path: str) -> Any:
