@@ -43,7 +43,7 @@ from feast.infra.registry.base_registry import BaseRegistry
 from feast.repo_config import RepoConfig
 from pydantic import StrictInt, StrictStr
 
-from feature_repo.operations.on_demand import transform_on_demand
+from feature_repo.operations.on_demand import with_on_demand_features
 
 __all__ = ["AsofDuckDBOfflineStore", "AsofDuckDBOfflineStoreConfig"]
 
@@ -90,27 +90,10 @@ class AsofRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
         view (``to_pydict``), which took most of a training-set build's time and memory."""
         if validation_reference is not None:  # Feast's own path, validation included
             return super().to_arrow(validation_reference=validation_reference, timeout=timeout)
-        table = self._to_arrow_internal(timeout=timeout)
-        for view in self._on_demand_feature_views:
-            transformed = transform_on_demand(
-                view, table, self._full_feature_names, self._transform_batch_rows
-            )
-            wanted = self._requested(view)
-            for column in transformed.column_names:
-                if not column.startswith("__index") and (wanted is None or column in wanted):
-                    table = table.append_column(column, transformed[column])
-        return table
-
-    def _requested(self, view: OnDemandFeatureView) -> set[str] | None:
-        """The view's features the caller asked for, named as they come out (None: all of them)."""
-        names = {view.name, view.projection.name_to_use()}
-        refs = [ref.split(":", 1) for ref in self._metadata.features if ":" in ref]
-        wanted = {
-            f"{view.projection.name_to_use()}__{feature}" if self._full_feature_names else feature
-            for name, feature in refs
-            if name in names
-        }
-        return wanted or None
+        return with_on_demand_features(
+            self._to_arrow_internal(timeout=timeout), self._on_demand_feature_views,
+            self._metadata.features, self._full_feature_names, self._transform_batch_rows,
+        )  # fmt: skip
 
     @property
     def full_feature_names(self) -> bool:

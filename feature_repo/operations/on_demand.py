@@ -28,11 +28,75 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from feast import OnDemandFeatureView
+from feast.infra.offline_stores.offline_store import RetrievalJob
 
-__all__ = ["names_read", "transform_on_demand"]
+__all__ = ["OnDemandRetrievalJob", "names_read", "transform_on_demand", "with_on_demand_features"]
 
 _FAST_TIME_UNITS = ("s", "ms", "us")  # exact as datetime objects (ns is not)
 _UTC_ZONES = ("UTC", "Etc/UTC", "+00:00")
+
+
+def with_on_demand_features(
+    table: pa.Table,
+    views: list[OnDemandFeatureView],
+    requested: list[str],
+    full_feature_names: bool,
+    batch_rows: int,
+) -> pa.Table:
+    """``table`` with the features of ``views`` that ``requested`` names (``view:feature``; all of
+    a view's when it names none), appended as Feast's ``RetrievalJob.to_arrow`` appends them:
+    each view sees the columns of the views before it."""
+    for view in views:
+        transformed = transform_on_demand(view, table, full_feature_names, batch_rows)
+        wanted = _requested(view, requested, full_feature_names)
+        for column in transformed.column_names:
+            if not column.startswith("__index") and (wanted is None or column in wanted):
+                table = table.append_column(column, transformed[column])
+    return table
+
+
+class OnDemandRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
+    """Another store's retrieval job (its join, its ``to_spark_df``, its ``persist``) whose
+    on-demand views run as ``with_on_demand_features`` runs them."""
+
+    def __init__(self, job: RetrievalJob, batch_rows: int) -> None:
+        self._job = job
+        self._batch_rows = batch_rows
+
+    def __getattr__(self, name: str) -> Any:  # what the store's own job offers beyond Feast's API
+        if name == "_job" or name.startswith("__"):  # not yet set (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self._job, name)
+
+    def _to_arrow_internal(self, timeout: int | None = None) -> pa.Table:
+        return self._job._to_arrow_internal(timeout=timeout)
+
+    def _to_df_internal(self, timeout: int | None = None) -> Any:
+        return self._job._to_df_internal(timeout=timeout)
+
+    def to_arrow(self, validation_reference: Any = None, timeout: int | None = None) -> pa.Table:
+        if validation_reference is not None:  # the store's own path, validation included
+            return self._job.to_arrow(validation_reference=validation_reference, timeout=timeout)
+        metadata = self._job.metadata
+        return with_on_demand_features(
+            self._to_arrow_internal(timeout=timeout), self.on_demand_feature_views,
+            metadata.features if metadata else [], self.full_feature_names, self._batch_rows,
+        )  # fmt: skip
+
+    @property
+    def full_feature_names(self) -> bool:
+        return bool(self._job.full_feature_names)
+
+    @property
+    def on_demand_feature_views(self) -> list[OnDemandFeatureView]:
+        return [view for view in self._job.on_demand_feature_views if view.mode != "substrait"]
+
+    @property
+    def metadata(self) -> Any:
+        return self._job.metadata
+
+    def persist(self, storage: Any, allow_overwrite: bool = False, timeout: int | None = None) -> None:
+        self._job.persist(storage, allow_overwrite=allow_overwrite, timeout=timeout)
 
 
 def transform_on_demand(
@@ -55,6 +119,16 @@ def transform_on_demand(
     handed = [name for name in transformed.column_names if name in columns]  # inputs it returned
     result: pa.Table = view._postprocess_arrow_table(transformed, handed, full_feature_names)
     return result
+
+
+def _requested(view: OnDemandFeatureView, refs: list[str], full_feature_names: bool) -> set[str] | None:
+    """The view's features ``refs`` ask for, named as they come out (None: all of them)."""
+    names = {view.name, view.projection.name_to_use()}
+    pairs = [ref.split(":", 1) for ref in refs if ":" in ref]
+    prefix = view.projection.name_to_use()
+    ours = [feature for name, feature in pairs if name in names]
+    wanted = {f"{prefix}__{feature}" if full_feature_names else feature for feature in ours}
+    return wanted or None
 
 
 def names_read(view: OnDemandFeatureView) -> set[str] | None:

@@ -4,9 +4,10 @@ The spark profile reads the same feature tables, through the same definitions, a
 embedded and production profiles: each ``FileSource`` (a parquet path or glob) is handed to
 Feast's ``SparkOfflineStore`` as the ``SparkSource`` of the same path, timestamp, created
 column and field mapping, and everything else is Feast's own: the point-in-time join
-(``get_historical_features``), the reads that materialization pulls (``spark.engine`` calls
-``pull_latest_from_table_or_query`` through this store), and the on-demand views, which Feast
-runs on the driver after the join (Feast issue 5475). Nothing in ``definitions.py`` names an
+(``get_historical_features``) and the reads that materialization pulls (``spark.engine`` calls
+``pull_latest_from_table_or_query`` through this store). The on-demand views run on the driver
+after the join, as Feast runs them (Feast issue 5475), but as ``on_demand.py`` runs them for the
+ASOF store: only the inputs a function reads, in batches. Nothing in ``definitions.py`` names an
 engine. Chosen in ``feature_store.spark.yaml`` by class path.
 """
 
@@ -26,7 +27,9 @@ from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import 
 from feast.infra.offline_stores.offline_store import RetrievalJob
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.repo_config import RepoConfig
-from pydantic import StrictStr
+from pydantic import StrictInt, StrictStr
+
+from feature_repo.operations.on_demand import OnDemandRetrievalJob
 
 __all__ = ["SparkFileOfflineStore", "SparkFileOfflineStoreConfig", "spark_source_of"]
 
@@ -35,6 +38,8 @@ class SparkFileOfflineStoreConfig(SparkOfflineStoreConfig):  # type: ignore[misc
     """``offline_store: type: feature_repo.operations.spark_store.SparkFileOfflineStore``."""
 
     type: StrictStr = "feature_repo.operations.spark_store.SparkFileOfflineStore"
+    # Rows per call of a python-mode on-demand view's function on the driver (on_demand.py).
+    transform_batch_rows: StrictInt = 100_000
 
 
 def spark_source_of(source: DataSource) -> DataSource:
@@ -76,10 +81,11 @@ class SparkFileOfflineStore(SparkOfflineStore):  # type: ignore[misc]  # Feast i
         full_feature_names: bool = False,
         **kwargs: Any,
     ) -> RetrievalJob:
-        return SparkOfflineStore.get_historical_features(
+        job = SparkOfflineStore.get_historical_features(
             config, [_on_spark(view) for view in feature_views], feature_refs, entity_df, registry,
             project, full_feature_names, **kwargs,
         )  # fmt: skip
+        return OnDemandRetrievalJob(job, getattr(config.offline_store, "transform_batch_rows", 100_000))
 
     @staticmethod
     def pull_latest_from_table_or_query(

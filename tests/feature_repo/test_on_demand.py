@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from feast import Field, RequestSource
+from feast.infra.offline_stores.offline_store import RetrievalJob
 from feast.on_demand_feature_view import on_demand_feature_view
 from feast.types import Float64, UnixTimestamp
 
-from feature_repo.operations.on_demand import _python_values, names_read, transform_on_demand
+from feature_repo.operations.on_demand import (
+    OnDemandRetrievalJob,
+    _python_values,
+    names_read,
+    transform_on_demand,
+)
 
 
 def test_a_python_views_inputs_are_the_names_its_function_subscripts() -> None:
@@ -85,3 +92,45 @@ def test_batches_equal_one_call_even_when_a_batch_is_all_null() -> None:
         assert got["half"].to_pylist() == [None, None, None, 0.5, 1.0, None, 2.0]
     named = transform_on_demand(_halves, table, True, batch_rows=3)
     assert set(named.column_names) == {"_halves__half", "_halves__paid_hour"}
+
+
+class _Joined(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
+    """A store's job: its joined table, its own extra method, Feast's base to_arrow."""
+
+    def __init__(self, table: pa.Table, refs: list[str]) -> None:
+        self.table, self.refs = table, refs
+
+    def _to_arrow_internal(self, timeout: int | None = None) -> pa.Table:
+        return self.table
+
+    def _to_df_internal(self, timeout: int | None = None) -> Any:
+        return self.table.to_pandas()
+
+    @property
+    def full_feature_names(self) -> bool:
+        return False
+
+    @property
+    def on_demand_feature_views(self) -> list[Any]:
+        return [_halves]
+
+    @property
+    def metadata(self) -> Any:
+        return SimpleNamespace(features=self.refs)
+
+    def to_spark_df(self) -> str:
+        return "the store's own"
+
+
+def test_a_wrapped_stores_job_answers_as_feasts_own_and_keeps_its_methods() -> None:
+    times = [datetime(2026, 3, 1, h, tzinfo=UTC) for h in range(5)]
+    table = pa.table(
+        {"amount": [1.0, 500.0, None, 4.0, 6.0], "paid_at": pa.array(times, pa.timestamp("us", tz="UTC"))}
+    )
+    inner = _Joined(table, ["_halves:half"])  # only "half" asked for
+    wrapped = OnDemandRetrievalJob(inner, batch_rows=2)
+    got, feasts = wrapped.to_df(), inner.to_df()  # Feast's RetrievalJob.to_df on the inner job
+    assert list(got.columns) == list(feasts.columns) == ["amount", "paid_at", "half"]
+    assert got.equals(feasts)
+    assert wrapped.to_spark_df() == "the store's own"
+    assert OnDemandRetrievalJob(_Joined(table, []), batch_rows=2).to_df().columns[-1] == "paid_hour"
