@@ -116,8 +116,9 @@ def transform_on_demand(
         return pa.Table.from_pydict(function(values))
 
     transformed = _concat(one(batch) for batch in _batches(inputs, batch_rows))
-    handed = [name for name in transformed.column_names if name in columns]  # inputs it returned
-    result: pa.Table = view._postprocess_arrow_table(transformed, handed, full_feature_names)
+    # As Feast drops the other-name copies of the inputs it added (when the function returns them)
+    added = [name for name in transformed.column_names if name in columns and name not in table.column_names]
+    result: pa.Table = view._postprocess_arrow_table(transformed, added, full_feature_names)
     return result
 
 
