@@ -3,9 +3,9 @@
 Feast's own DuckDB store answers ``get_historical_features`` by joining every entity row
 to every earlier row of each feature view and keeping the newest (ibis: an inequality join,
 then a window over the matches). On 1.4 million labelled rows (scale 10) the training-set
-build took 186.7 s and 15.7 GiB through it, and 50.0 s and 4.5 GiB through this store
-(``benchmarks/bench_training.py``, one run). It keeps Feast's semantics and answers with
-one ``ASOF LEFT JOIN`` per feature view:
+build took 186.7 s and 15.7 GiB through it (``benchmarks/bench_training.py``) and 41.5 s and
+2.7 GiB through this store (``benchmarks/bench_scale.py``, the same machine and day). It keeps
+Feast's semantics and answers with one ``ASOF LEFT JOIN`` per feature view:
 
 - a feature row counts for an entity row when it has the same join keys and its event time
   is at or before the entity row's (``ASOF ... e.ts >= f.ts`` picks the newest such row);
@@ -41,7 +41,7 @@ from feast.infra.offline_stores.duckdb import DuckDBOfflineStore, DuckDBOfflineS
 from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.repo_config import RepoConfig
-from pydantic import StrictInt, StrictStr
+from pydantic import PositiveInt, StrictStr
 
 from feature_repo.operations.on_demand import with_on_demand_features
 
@@ -56,7 +56,7 @@ class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):  # type: ignore[mi
 
     type: StrictStr = "feature_repo.operations.asof_store.AsofDuckDBOfflineStore"
     # Rows per call of a python-mode on-demand view's function: bounds the Python objects alive at once.
-    transform_batch_rows: StrictInt = 100_000
+    transform_batch_rows: PositiveInt = 100_000
 
 
 class AsofRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
@@ -243,7 +243,7 @@ def _asof_queries(
         for feature in wanted:
             value = f"{alias}.{_quoted(feature)}"
             if ttl is not None:
-                cutoff = f"{when} - to_microseconds({int(ttl.total_seconds() * 1_000_000)})"
+                cutoff = f"{when} - to_microseconds({ttl // timedelta(microseconds=1)})"
                 value = f"CASE WHEN {alias}.{time_column} >= {cutoff} THEN {value} END"
             output = f"{name_prefix}__{feature}" if full_feature_names else feature
             selects.append(f"{value} AS {_quoted(output)}")

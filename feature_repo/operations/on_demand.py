@@ -7,7 +7,7 @@ Python objects: every column of its source views, under both short and full name
 world). Here the function gets the same values, but:
 
 - only the inputs it reads, found in its source (``inputs["name"]`` subscripts of its argument;
-  when it uses its argument any other way, every input Feast would hand it);
+  when it uses its argument any other way, the whole table, as Feast hands it);
 - UTC timestamps are made into ``datetime`` objects by pandas, nine times faster than Arrow's
   ``to_pylist`` for the same values (equal, with Arrow's own ``tzinfo``);
 - a batch of ``batch_rows`` rows at a time, so one batch's Python objects are alive at once.
@@ -20,6 +20,7 @@ as Feast runs them. ``tests/feature_repo/test_asof_store.py`` holds the results 
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,7 +76,8 @@ class OnDemandRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is unty
         return self._job._to_df_internal(timeout=timeout)
 
     def to_arrow(self, validation_reference: Any = None, timeout: int | None = None) -> pa.Table:
-        if validation_reference is not None:  # the store's own path, validation included
+        substrait = any(view.mode == "substrait" for view in self.on_demand_feature_views)
+        if validation_reference is not None or substrait:  # the store's own path
             return self._job.to_arrow(validation_reference=validation_reference, timeout=timeout)
         metadata = self._job.metadata
         return with_on_demand_features(
@@ -89,7 +91,7 @@ class OnDemandRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is unty
 
     @property
     def on_demand_feature_views(self) -> list[OnDemandFeatureView]:
-        return [view for view in self._job.on_demand_feature_views if view.mode != "substrait"]
+        return list(self._job.on_demand_feature_views)
 
     @property
     def metadata(self) -> Any:
@@ -98,16 +100,29 @@ class OnDemandRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is unty
     def persist(self, storage: Any, allow_overwrite: bool = False, timeout: int | None = None) -> None:
         self._job.persist(storage, allow_overwrite=allow_overwrite, timeout=timeout)
 
+    # Feast's base class defines these too, so __getattr__ would not reach the store's own.
+    def supports_remote_storage_export(self) -> bool:
+        return bool(self._job.supports_remote_storage_export())
+
+    def to_remote_storage(self) -> list[str]:
+        return list(self._job.to_remote_storage())
+
+    def to_sql(self) -> str:
+        return str(self._job.to_sql())
+
+    def to_feast_df(self, *args: Any, **kwargs: Any) -> Any:
+        return self._job.to_feast_df(*args, **kwargs)
+
 
 def transform_on_demand(
     view: OnDemandFeatureView, table: pa.Table, full_feature_names: bool, batch_rows: int
 ) -> pa.Table:
     """The features of ``view`` for every row of ``table`` (its columns named as Feast names them)."""
-    columns = _python_inputs(view, table)
-    if columns is None:  # Feast's own transformation, batched when it is python mode
-        inputs = table.select(_source_columns(view, table))
-        step = batch_rows if view.mode == "python" else max(1, len(inputs))
-        return _concat(view.transform_arrow(batch, full_feature_names) for batch in _batches(inputs, step))
+    aliases = _aliases(view, set(table.column_names))
+    columns = _python_inputs(view, table, aliases)
+    if columns is None:  # Feast's own transformation on the whole table, batched when python mode
+        step = batch_rows if view.mode == "python" else max(1, len(table))
+        return _concat(view.transform_arrow(batch, full_feature_names) for batch in _batches(table, step))
     inputs = table.select(sorted(set(columns.values())))
     function = view.feature_transformation.udf
 
@@ -117,7 +132,7 @@ def transform_on_demand(
 
     transformed = _concat(one(batch) for batch in _batches(inputs, batch_rows))
     # As Feast drops the other-name copies of the inputs it added (when the function returns them)
-    added = [name for name in transformed.column_names if name in columns and name not in table.column_names]
+    added = [name for name in transformed.column_names if name in aliases]
     result: pa.Table = view._postprocess_arrow_table(transformed, added, full_feature_names)
     return result
 
@@ -139,7 +154,7 @@ def names_read(view: OnDemandFeatureView) -> set[str] | None:
     if view.mode != "python" or not source:
         return None
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(textwrap.dedent(source))
     except SyntaxError:
         return None
     function = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)), None)
@@ -160,36 +175,33 @@ def names_read(view: OnDemandFeatureView) -> set[str] | None:
     return read
 
 
-def _python_inputs(view: OnDemandFeatureView, table: pa.Table) -> dict[str, str] | None:
-    """{name the function reads: the column of ``table`` holding it}; None: use Feast's path (not
-    python mode, a singleton view, the names not found in its source, or one not in the table)."""
+def _aliases(view: OnDemandFeatureView, present: set[str]) -> dict[str, str]:
+    """{name Feast adds for the function: the column it copies}: each source feature's other name,
+    the full name's value winning where both are columns (Feast appends the short-name copy last)."""
+    aliases: dict[str, str] = {}
+    for projection in view.source_feature_view_projections.values():
+        for feature in projection.features:
+            short, full = feature.name, f"{projection.name}__{feature.name}"
+            if full in present:
+                aliases[short] = full
+            elif short in present:
+                aliases[full] = short
+    return aliases
+
+
+def _python_inputs(
+    view: OnDemandFeatureView, table: pa.Table, aliases: dict[str, str]
+) -> dict[str, str] | None:
+    """{name the function reads: the column of ``table`` holding it}, as Feast hands it every
+    column and the aliases; None: use Feast's path (not python mode, a singleton view, the names
+    not found in its source, or one it reads that Feast would not hand it)."""
     read = names_read(view)
     if read is None or getattr(view, "singleton", False):
         return None
-    present = set(table.column_names)
-    where: dict[str, str] = {}
-    for projection in view.source_feature_view_projections.values():
-        for feature in projection.features:
-            both = (feature.name, f"{projection.name}__{feature.name}")
-            column = next((name for name in both if name in present), None)
-            if column is not None:  # Feast hands the function the value under both names
-                where |= dict.fromkeys(both, column)
-    for request in view.source_request_sources.values():
-        where |= {field.name: field.name for field in request.schema if field.name in present}
+    where = {name: name for name in table.column_names} | aliases
     if not read <= where.keys():
         return None
     return {name: where[name] for name in sorted(read)}
-
-
-def _source_columns(view: OnDemandFeatureView, table: pa.Table) -> list[str]:
-    """The columns of ``table`` from a view's sources (short or full names) and request fields."""
-    names = set()
-    for projection in view.source_feature_view_projections.values():
-        for feature in projection.features:
-            names |= {feature.name, f"{projection.name}__{feature.name}"}
-    for request in view.source_request_sources.values():
-        names |= {field.name for field in request.schema}
-    return [column for column in table.column_names if column in names]
 
 
 def _python_values(column: pa.ChunkedArray) -> list[Any]:

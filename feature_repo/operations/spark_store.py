@@ -27,7 +27,7 @@ from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import 
 from feast.infra.offline_stores.offline_store import RetrievalJob
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.repo_config import RepoConfig
-from pydantic import StrictInt, StrictStr
+from pydantic import PositiveInt, StrictStr
 
 from feature_repo.operations.on_demand import OnDemandRetrievalJob
 
@@ -39,7 +39,7 @@ class SparkFileOfflineStoreConfig(SparkOfflineStoreConfig):  # type: ignore[misc
 
     type: StrictStr = "feature_repo.operations.spark_store.SparkFileOfflineStore"
     # Rows per call of a python-mode on-demand view's function on the driver (on_demand.py).
-    transform_batch_rows: StrictInt = 100_000
+    transform_batch_rows: PositiveInt = 100_000
 
 
 def spark_source_of(source: DataSource) -> DataSource:

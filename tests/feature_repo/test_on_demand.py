@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from feast import Field, RequestSource
+from feast import Entity, FeatureView, Field, FileSource, RequestSource, ValueType
 from feast.infra.offline_stores.offline_store import RetrievalJob
 from feast.on_demand_feature_view import on_demand_feature_view
 from feast.types import Float64, UnixTimestamp
@@ -88,7 +88,7 @@ def test_batches_equal_one_call_even_when_a_batch_is_all_null() -> None:
     whole = _halves.transform_arrow(table, False)  # Feast's own call, one batch
     for rows in (3, 1, 100):
         got = transform_on_demand(_halves, table, False, batch_rows=rows)
-        assert got.select(whole.column_names).equals(whole.cast(got.select(whole.column_names).schema))
+        assert got.schema == whole.schema and got.equals(whole)
         assert got["half"].to_pylist() == [None, None, None, 0.5, 1.0, None, 2.0]
     named = transform_on_demand(_halves, table, True, batch_rows=3)
     assert set(named.column_names) == {"_halves__half", "_halves__paid_hour"}
@@ -122,15 +122,52 @@ class _Joined(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
         return "the store's own"
 
 
-def test_a_wrapped_stores_job_answers_as_feasts_own_and_keeps_its_methods() -> None:
+def test_a_wrapped_stores_job_answers_as_feasts_own_and_keeps_its_methods(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     times = [datetime(2026, 3, 1, h, tzinfo=UTC) for h in range(5)]
     table = pa.table(
         {"amount": [1.0, 500.0, None, 4.0, 6.0], "paid_at": pa.array(times, pa.timestamp("us", tz="UTC"))}
     )
     inner = _Joined(table, ["_halves:half"])  # only "half" asked for
     wrapped = OnDemandRetrievalJob(inner, batch_rows=2)
-    got, feasts = wrapped.to_df(), inner.to_df()  # Feast's RetrievalJob.to_df on the inner job
+    function, calls = _halves.feature_transformation.udf, []
+    monkeypatch.setattr(
+        _halves.feature_transformation, "udf", lambda inputs: calls.append(sorted(inputs)) or function(inputs)
+    )
+    got = wrapped.to_df()
+    assert calls == [["amount", "paid_at"]] * 3  # the wrapper's way: batches of 2, only what it reads
+    feasts = inner.to_df()  # Feast's RetrievalJob.to_df on the inner job: one call
+    assert len(calls) == 4
     assert list(got.columns) == list(feasts.columns) == ["amount", "paid_at", "half"]
     assert got.equals(feasts)
     assert wrapped.to_spark_df() == "the store's own"
     assert OnDemandRetrievalJob(_Joined(table, []), batch_rows=2).to_df().columns[-1] == "paid_hour"
+
+
+_card = Entity(name="card", join_keys=["card"], value_type=ValueType.INT64)
+_cards = FeatureView(
+    name="cards",
+    entities=[_card],
+    schema=[Field(name="x", dtype=Float64)],
+    source=FileSource(name="cards_source", path="cards.parquet", timestamp_field="ts"),
+)
+
+
+@on_demand_feature_view(sources=[_cards], schema=[Field(name="y", dtype=Float64)], mode="python")
+def _scaled(inputs: dict[str, list]) -> dict[str, list]:
+    return {"y": [x * 10 + card for x, card in zip(inputs["x"], inputs["card"], strict=True)]}
+
+
+@pytest.mark.parametrize("full_feature_names", [True, False])
+def test_a_feature_under_both_names_and_an_entity_column_reach_the_function_as_feast_hands_them(
+    full_feature_names: bool,
+) -> None:
+    """The table holds the entity key the function reads, and the feature both as the view's
+    (``cards__x``) and as another column named ``x``: Feast hands the function the view's value."""
+    table = pa.table({"card": [1, 2, 3], "x": [100.0, 200.0, 300.0], "cards__x": [1.0, 2.0, 3.0]})
+    feasts = _scaled.transform_arrow(table, full_feature_names)  # Feast's own call
+    ours = transform_on_demand(_scaled, table, full_feature_names, batch_rows=2)
+    assert ours.column_names == feasts.column_names
+    assert ours.equals(feasts)
+    assert ours.column(0).to_pylist() == [11.0, 22.0, 33.0]
