@@ -43,7 +43,7 @@ from feast.infra.registry.base_registry import BaseRegistry
 from feast.repo_config import RepoConfig
 from pydantic import PositiveInt, StrictStr
 
-from feature_repo.operations.on_demand import with_on_demand_features
+from feature_repo.operations.on_demand import OnDemandRetrievalJob
 
 __all__ = ["AsofDuckDBOfflineStore", "AsofDuckDBOfflineStoreConfig"]
 
@@ -60,7 +60,8 @@ class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):  # type: ignore[mi
 
 
 class AsofRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
-    """The joined table, computed when asked for; Feast's base class runs the on-demand views."""
+    """The joined table, computed when asked for; the store hands it out wrapped in
+    ``OnDemandRetrievalJob``, which runs the on-demand views (Feast's base class would too)."""
 
     def __init__(
         self,
@@ -68,13 +69,11 @@ class AsofRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
         on_demand_feature_views: list[OnDemandFeatureView],
         full_feature_names: bool,
         metadata: RetrievalMetadata,
-        transform_batch_rows: int,
     ) -> None:
         self._query = query
         self._on_demand_feature_views = on_demand_feature_views
         self._full_feature_names = full_feature_names
         self._metadata = metadata
-        self._transform_batch_rows = transform_batch_rows
 
     def _to_arrow_internal(self, timeout: int | None = None) -> pa.Table:
         return self._query()
@@ -82,18 +81,6 @@ class AsofRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
     def _to_df_internal(self, timeout: int | None = None) -> pd.DataFrame:
         frame: pd.DataFrame = self._query().to_pandas(timestamp_as_object=False)
         return frame
-
-    def to_arrow(self, validation_reference: Any = None, timeout: int | None = None) -> pa.Table:
-        """The joined table with the on-demand views' features, as Feast's ``RetrievalJob.to_arrow``
-        computes them, except that each view's transformation is handed only the columns it reads,
-        a batch of rows at a time: Feast's converts the whole table to Python objects for every
-        view (``to_pydict``), which took most of a training-set build's time and memory."""
-        if validation_reference is not None:  # Feast's own path, validation included
-            return super().to_arrow(validation_reference=validation_reference, timeout=timeout)
-        return with_on_demand_features(
-            self._to_arrow_internal(timeout=timeout), self._on_demand_feature_views,
-            self._metadata.features, self._full_feature_names, self._transform_batch_rows,
-        )  # fmt: skip
 
     @property
     def full_feature_names(self) -> bool:
@@ -177,10 +164,9 @@ class AsofDuckDBOfflineStore(DuckDBOfflineStore):  # type: ignore[misc]  # Feast
             min_event_timestamp=times.min().to_pydatetime(),
             max_event_timestamp=times.max().to_pydatetime(),
         )
-        return AsofRetrievalJob(
-            query, [v for v in on_demand if v.mode != "substrait"], full_feature_names, metadata,
-            transform_batch_rows=getattr(config.offline_store, "transform_batch_rows", 100_000),
-        )  # fmt: skip
+        views = [view for view in on_demand if view.mode != "substrait"]
+        job = AsofRetrievalJob(query, views, full_feature_names, metadata)
+        return OnDemandRetrievalJob(job, config.offline_store.transform_batch_rows)
 
 
 @dataclass(frozen=True)

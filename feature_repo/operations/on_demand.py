@@ -57,8 +57,8 @@ def with_on_demand_features(
 
 
 class OnDemandRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is untyped
-    """Another store's retrieval job (its join, its ``to_spark_df``, its ``persist``) whose
-    on-demand views run as ``with_on_demand_features`` runs them."""
+    """A store's retrieval job (its join, its ``to_spark_df``, its ``persist``) whose on-demand
+    views run as ``with_on_demand_features`` runs them: how the ASOF and Spark stores answer."""
 
     def __init__(self, job: RetrievalJob, batch_rows: int) -> None:
         self._job = job

@@ -85,7 +85,7 @@ class SparkFileOfflineStore(SparkOfflineStore):  # type: ignore[misc]  # Feast i
             config, [_on_spark(view) for view in feature_views], feature_refs, entity_df, registry,
             project, full_feature_names, **kwargs,
         )  # fmt: skip
-        return OnDemandRetrievalJob(job, getattr(config.offline_store, "transform_batch_rows", 100_000))
+        return OnDemandRetrievalJob(job, config.offline_store.transform_batch_rows)
 
     @staticmethod
     def pull_latest_from_table_or_query(
