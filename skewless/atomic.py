@@ -7,6 +7,7 @@ usual 022), as a plain ``open`` would: the temporary names are created private (
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -17,7 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["append_line", "process_umask", "replace_directory", "write_parquet_atomic", "write_text_atomic"]
+__all__ = [
+    "append_line", "process_umask", "replace_directory", "write_parquet_atomic", "write_parquet_by_content",
+    "write_text_atomic",
+]  # fmt: skip
 
 
 def process_umask() -> int:
@@ -52,16 +56,41 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
         table: the Arrow table to write.
         path: destination; its parent folder is created if needed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with _parquet_written(table, path.parent, path.name) as tmp_name:
+        os.replace(tmp_name, path)
+
+
+def write_parquet_by_content(table: pa.Table, folder: Path) -> tuple[Path, str]:
+    """Write ``table`` as parquet into ``folder`` under the first 16 hex digits of its bytes'
+    SHA-256, atomically and deterministically (written once, hashed from the file).
+
+    Returns:
+        The file's path and the whole hex digest.
+    """
+    with _parquet_written(table, folder, "by-content") as tmp_name:
+        digest = hashlib.sha256()
+        with open(tmp_name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+        content_hash = digest.hexdigest()
+        path = folder / f"{content_hash[:16]}.parquet"
+        os.replace(tmp_name, path)
+    return path, content_hash
+
+
+@contextmanager
+def _parquet_written(table: pa.Table, folder: Path, name: str) -> Iterator[str]:
+    """A temporary file in ``folder`` holding ``table``, opened up to the umask's modes, for the
+    caller to rename; removed if the caller raises or has not renamed it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
         pq.write_table(table, tmp_name, **_PARQUET_OPTIONS)
         _open_up(tmp_name)
-        os.replace(tmp_name, path)
-    except BaseException:
+        yield tmp_name
+    finally:
         Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def write_text_atomic(text: str, path: Path) -> None:

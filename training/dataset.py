@@ -9,7 +9,6 @@ registry, never from a list written here.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,11 +18,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from feast import FeatureStore
 
 from feature_repo.operations import ONE_MICROSECOND, feature_service_schema, historical_features
-from skewless.atomic import write_parquet_atomic
+from skewless.atomic import write_parquet_by_content
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import DataNotFoundError, InvalidDateRangeError
 from skewless.labels import CHARGEBACK_WINDOW_DAYS, LabelSource, labels_sql
@@ -183,28 +181,27 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     manifest = read_manifest(layout)
     cutoff = _cutoff(manifest, config)
     data_start = pd.Timestamp(manifest.start, tz="UTC")
-    transactions = pd.read_parquet(layout.transactions)
     if config.labels == "known":
-        rows = _known_now(layout, transactions, cutoff, config)
-        maturity = pd.Timedelta(days=config.min_label_age_days)
-    else:
-        labels = pd.read_parquet(layout.labels, columns=["transaction_id", LABEL, "label_time"])
-        rows = transactions.merge(labels, on="transaction_id", validate="one_to_one")
-        maturity = pd.Timedelta(days=config.label_maturity_days)
-    matured_until = pd.Timestamp(cutoff) - maturity
-    if config.labels == "known":
+        rows = _known_now(layout, pd.read_parquet(layout.transactions), cutoff, config)
+        matured_until = pd.Timestamp(cutoff) - pd.Timedelta(days=config.min_label_age_days)
         return _split_by_customer(rows, matured_until, data_start, config), cutoff
+    matured_until = pd.Timestamp(cutoff) - pd.Timedelta(days=config.label_maturity_days)
     holdout_from = matured_until - pd.Timedelta(days=config.holdout_days)
     validation_from = holdout_from - pd.Timedelta(days=config.validation_days)
     first = data_start + pd.Timedelta(days=config.warmup_days)
     if config.train_days is not None:  # retraining on the latest window only
         first = max(first, validation_from - pd.Timedelta(days=config.train_days))
-    keep = (
-        (rows["transaction_time"] < matured_until)
-        & (rows["label_time"] <= pd.Timestamp(cutoff))
-        & (rows["transaction_time"] >= first)
+    # Only the window's transactions and the labels known at the cut-off are read and merged.
+    transactions = pd.read_parquet(
+        layout.transactions,
+        filters=[("transaction_time", ">=", first), ("transaction_time", "<", matured_until)],
     )
-    rows = rows.loc[keep].reset_index(drop=True)
+    labels = pd.read_parquet(
+        layout.labels, columns=["transaction_id", LABEL, "label_time"],
+        filters=[("label_time", "<=", pd.Timestamp(cutoff))],
+    )  # fmt: skip
+    rows = transactions.merge(labels, on="transaction_id", validate="one_to_one")
+    del transactions, labels
     rows["split"] = "train"
     rows.loc[rows["transaction_time"] >= validation_from, "split"] = "validation"
     rows.loc[rows["transaction_time"] >= holdout_from, "split"] = "holdout"
@@ -223,10 +220,13 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     return rows, cutoff
 
 
-def _content_hash(table: pa.Table) -> str:
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+def _moved(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``frame[names]``, each column taken out of ``frame`` as it is copied: a training set's
+    columns are held twice one at a time, not all at once."""
+    moved = pd.DataFrame(index=frame.index)
+    for name in names:
+        moved[name] = frame.pop(name).array
+    return moved
 
 
 def build_training_set(
@@ -245,19 +245,24 @@ def build_training_set(
             f"no feature tables in {layout.features_dir}: run `skewless features build` first"
         )
     entity_rows, cutoff = labelled_entity_rows(layout, config)
+    if not entity_rows["transaction_id"].is_monotonic_increasing:  # sorted here, while memory is free
+        entity_rows = entity_rows.sort_values("transaction_id", ignore_index=True)
     with progress.step(
         f"point-in-time join of {len(entity_rows):,} labelled transactions ({config.feature_service})"
     ):
-        joined = historical_features(store, config.feature_service, entity_rows)
+        joined = historical_features(
+            store, config.feature_service, entity_rows, columns=[*features, *AUDIT_COLUMNS]
+        )
+        del entity_rows  # the rows joined carry their columns: one copy held, not two
         joined[EVENT_TIMESTAMP] = joined["transaction_time"] - ONE_MICROSECOND
     keep = [*CONTEXT_COLUMNS, LABEL, "label_time", "oracle_score", "split", *features]
     keep += [column for column in ("source", "weight") if column in joined.columns]
     keep += [column for column in AUDIT_COLUMNS if column in joined.columns and column not in keep]
-    frame = joined[keep].sort_values("transaction_id").reset_index(drop=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    content_hash = _content_hash(table)
-    path = layout.training_sets_dir / f"{content_hash[:16]}.parquet"
-    write_parquet_atomic(table, path)
+    frame = _moved(joined, keep)  # in the entity rows' order: by transaction_id
+    del joined
+    path, content_hash = write_parquet_by_content(
+        pa.Table.from_pandas(frame, preserve_index=False), layout.training_sets_dir
+    )
     return TrainingSet(
         frame=frame,
         features=features,

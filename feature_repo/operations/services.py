@@ -7,7 +7,9 @@ from feast.types import String
 
 from skewless.errors import FeatureRepoError
 
-__all__ = ["feature_entities", "feature_refs", "feature_service_schema", "get_feature_service"]
+__all__ = [
+    "feature_entities", "feature_refs", "feature_service_schema", "get_feature_service", "service_inputs",
+]  # fmt: skip
 
 
 def get_feature_service(store: FeatureStore, name: str) -> FeatureService:
@@ -53,3 +55,25 @@ def feature_refs(store: FeatureStore, name: str) -> list[str]:
     """The service's features as Feast names them in lineage (``view:feature``), in service order."""
     service = get_feature_service(store, name)
     return [f"{p.name_to_use()}:{f.name}" for p in service.feature_view_projections for f in p.features]
+
+
+def service_inputs(store: FeatureStore, name: str) -> set[str]:
+    """The entity-row columns ``get_historical_features`` reads for the service: the join keys of its
+    feature views and of those its on-demand views read (as the projections map them), and the
+    request fields of its on-demand views. Other columns of the entity rows are only carried through."""
+    service = get_feature_service(store, name)
+    views = {view.name: view for view in store.list_feature_views()}
+    on_demand = {view.name: view for view in store.list_on_demand_feature_views()}
+    projections = list(service.feature_view_projections)
+    inputs: set[str] = set()
+    while projections:
+        projection = projections.pop()
+        if projection.name in views:
+            keys = (column.name for column in views[projection.name].entity_columns)
+            inputs |= {(projection.join_key_map or {}).get(key, key) for key in keys}
+        elif projection.name in on_demand:
+            view = on_demand[projection.name]
+            sources = view.source_request_sources.values()
+            inputs |= {field.name for source in sources for field in source.schema}
+            projections += view.source_feature_view_projections.values()
+    return inputs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from feast.infra.offline_stores.duckdb import DuckDBOfflineStoreConfig
 from feast.repo_config import RepoConfig
 from feast.types import Float64, Int64, String
 
-from feature_repo.operations import historical_features, load_repo_config
+from feature_repo.operations import historical_features, load_repo_config, open_feature_store
 from feature_repo.operations.asof_store import AsofDuckDBOfflineStoreConfig
+from feature_repo.operations.services import service_inputs
 from skewless.settings import Settings
 from tests.worlds import TrainedWorld
 
@@ -135,7 +137,7 @@ def test_ttl_created_timestamps_field_mappings_and_full_names_as_feast_joins_the
 
 @pytest.mark.integration
 def test_the_feature_service_with_its_on_demand_views_equals_feasts_own_join(
-    trained_world: TrainedWorld,
+    trained_world: TrainedWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings: Settings = trained_world.settings
     frame = trained_world.training_set.frame
@@ -147,14 +149,42 @@ def test_the_feature_service_with_its_on_demand_views_equals_feasts_own_join(
         ("ours", AsofDuckDBOfflineStoreConfig()),
         # the on-demand view called on batches of 700 rows, the last one short
         ("ours, batched", AsofDuckDBOfflineStoreConfig(transform_batch_rows=700)),
+        # DuckDB held to too little memory for the joins: they run again without the limit
+        ("ours, little memory", AsofDuckDBOfflineStoreConfig(join_memory_limit="4MB")),
     )
     for name, offline in stores:
         config = load_repo_config(settings)
         config.offline_config = offline
         store = FeatureStore(repo_path=str(settings.feature_repo_dir), config=config)
-        answers[name] = historical_features(store, "fraud_detection_v1", requests)
+        with caplog.at_level(logging.WARNING, logger="skewless.feature_repo"):
+            answers[name] = historical_features(store, "fraud_detection_v1", requests)
+        warned = "a query needs more than join_memory_limit (4MB)" in caplog.text
+        assert warned == (name == "ours, little memory"), name
+        caplog.clear()
     assert len(answers["ours"]) == len(requests)
-    _same(answers["feast"], answers["ours"], ["transaction_id"])
-    _same(answers["feast"], answers["ours, batched"], ["transaction_id"])
+    for name in ("ours", "ours, batched", "ours, little memory"):
+        _same(answers["feast"], answers[name], ["transaction_id"])
+    # in the requests' order, their own columns as they were (the ones Feast does not read too)
+    ours = answers["ours"]
+    for name in requests.columns:
+        pd.testing.assert_series_equal(ours[name], requests[name].reset_index(drop=True), check_exact=True)
+    assert not list(Path.cwd().glob(".tmp*"))  # DuckDB spilled into its own temporary folder
     # and the workspace's own configuration uses it
     assert type(load_repo_config(settings).offline_store).__name__ == "AsofDuckDBOfflineStoreConfig"
+
+
+def test_only_the_columns_asked_for_come_back_beside_the_requests_own(trained_world: TrainedWorld) -> None:
+    settings: Settings = trained_world.settings
+    store = open_feature_store(settings)
+    assert service_inputs(store, "fraud_detection_v1") == {
+        "customer_id", "merchant_id", "amount", "merchant_country", "channel", "transaction_time",
+    }  # fmt: skip
+    requests = trained_world.training_set.frame[
+        ["transaction_id", "customer_id", "merchant_id", "amount", "merchant_country", "channel",
+         "transaction_time", "split"]
+    ].head(50)  # fmt: skip
+    every = historical_features(store, "fraud_detection_v1", requests)
+    some = historical_features(store, "fraud_detection_v1", requests, columns=["amount_zscore_30d"])
+    assert "txn_times_1h" in every.columns  # what an on-demand view reads comes back by default
+    assert sorted(some.columns) == sorted([*requests.columns, "event_timestamp", "amount_zscore_30d"])
+    pd.testing.assert_series_equal(some["amount_zscore_30d"], every["amount_zscore_30d"], check_exact=True)

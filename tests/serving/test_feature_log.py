@@ -88,8 +88,8 @@ def test_a_full_disk_loses_nothing_when_it_clears_before_the_retry_buffer_fills(
         log.start()
         for i in range(1_000):
             assert log.append(record(1 + i % 2, float(i)))  # two days: two batches a flush
-        _until(lambda: log.buffered == 1_000 and log.failed > 0)
-        assert log.dropped == 0 and max(buffered) == 1_000 and not list(folder.rglob("*.parquet"))
+        _until(lambda: bool(buffered) and buffered[-1] == 1_000 and log.failed > 0)  # after the callback
+        assert log.buffered == 1_000 and log.dropped == 0 and not list(folder.rglob("*.parquet"))
         filler.unlink()  # the disk has room again
         _until(lambda: log.buffered == 0)
         log.close()
