@@ -9,6 +9,9 @@ registry, never from a list written here.
 
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +23,13 @@ import pandas as pd
 import pyarrow as pa
 from feast import FeatureStore
 
-from feature_repo.operations import ONE_MICROSECOND, feature_service_schema, historical_features
+from feature_repo.operations import (
+    ONE_MICROSECOND,
+    feature_service_schema,
+    historical_features,
+    historical_features_written,
+    runs_on_spark,
+)
 from skewless.atomic import write_parquet_by_content
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import DataNotFoundError, InvalidDateRangeError
@@ -220,6 +229,15 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     return rows, cutoff
 
 
+def _replace(folder: Path, target: Path) -> None:
+    """``folder`` renamed to ``target``, the previous ``target`` removed."""
+    retired = target.with_name(f".{target.name}.retired-{uuid.uuid4().hex}")
+    if target.exists():
+        os.replace(target, retired)
+    os.replace(folder, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
 def _moved(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """``frame[names]``, each column taken out of ``frame`` as it is copied: a training set's
     columns are held twice one at a time, not all at once."""
@@ -244,15 +262,36 @@ def build_training_set(
         raise DataNotFoundError(
             f"no feature tables in {layout.features_dir}: run `skewless features build` first"
         )
+    partitioned = layout.training_sets_dir / f".building-{uuid.uuid4().hex}"  # the spark profile's
+    try:
+        return _build(store, layout, config, progress, features, categorical, partitioned)
+    finally:
+        shutil.rmtree(partitioned, ignore_errors=True)
+
+
+def _build(
+    store: FeatureStore,
+    layout: DataLayout,
+    config: TrainingConfig,
+    progress: Progress,
+    features: list[str],
+    categorical: list[str],
+    partitioned: Path,
+) -> TrainingSet:
+    """The body of ``build_training_set``, the labelled rows its own (freed once joined)."""
     entity_rows, cutoff = labelled_entity_rows(layout, config)
     if not entity_rows["transaction_id"].is_monotonic_increasing:  # sorted here, while memory is free
         entity_rows = entity_rows.sort_values("transaction_id", ignore_index=True)
     with progress.step(
         f"point-in-time join of {len(entity_rows):,} labelled transactions ({config.feature_service})"
     ):
-        joined = historical_features(
-            store, config.feature_service, entity_rows, columns=[*features, *AUDIT_COLUMNS]
-        )
+        columns = [*features, *AUDIT_COLUMNS]
+        if runs_on_spark(store):  # joined, transformed and written by the executors
+            joined = historical_features_written(
+                store, config.feature_service, entity_rows, partitioned, "split", columns
+            )
+        else:
+            joined = historical_features(store, config.feature_service, entity_rows, columns)
         del entity_rows  # the rows joined carry their columns: one copy held, not two
         joined[EVENT_TIMESTAMP] = joined["transaction_time"] - ONE_MICROSECOND
     keep = [*CONTEXT_COLUMNS, LABEL, "label_time", "oracle_score", "split", *features]
@@ -263,6 +302,8 @@ def build_training_set(
     path, content_hash = write_parquet_by_content(
         pa.Table.from_pandas(frame, preserve_index=False), layout.training_sets_dir
     )
+    if partitioned.is_dir():  # the spark profile's, kept beside the file as the executors wrote it
+        _replace(partitioned, path.with_name(f"{content_hash[:16]}-by-split"))
     return TrainingSet(
         frame=frame,
         features=features,

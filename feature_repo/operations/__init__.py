@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from feature_repo.operations.apply import ApplySummary, apply_feature_repo
 from feature_repo.operations.config import load_repo_config, open_feature_store, open_profile_spark_session
-from feature_repo.operations.historical import ONE_MICROSECOND, historical_features
+from feature_repo.operations.historical import (
+    ONE_MICROSECOND,
+    historical_features,
+    historical_features_written,
+    runs_on_spark,
+)
 from feature_repo.operations.materialize import MaterializeSummary, longest_ttl, materialize_features
 from feature_repo.operations.online import OnlineFeatures, read_online_features
 from feature_repo.operations.online_state import OnlineStoreState, online_store_state
@@ -34,6 +39,7 @@ __all__ = [
     "feature_service_schema",
     "get_feature_service",
     "historical_features",
+    "historical_features_written",
     "load_repo_config",
     "longest_ttl",
     "lookup_online_features",
@@ -43,6 +49,7 @@ __all__ = [
     "open_profile_spark_session",
     "push_online",
     "read_online_features",
+    "runs_on_spark",
     "ServiceRead",
     "ServiceReader",
     "is_missing",

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from feast import FeatureStore
 
 from feature_repo.operations.services import get_feature_service, service_inputs
 from skewless.contract import EVENT_TIMESTAMP
+from skewless.errors import ConfigurationError
 
-__all__ = ["ONE_MICROSECOND", "historical_features"]
+__all__ = ["ONE_MICROSECOND", "historical_features", "historical_features_written", "runs_on_spark"]
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -32,28 +36,84 @@ def historical_features(
 
     Returns:
         ``requests`` joined with the service's features, in the requests' order (a fresh
-        index), with the exact
-        ``transaction_time`` kept. Each row asks for the state as of one microsecond
+        index), with the exact ``transaction_time`` kept. Each row asks for the state as of one microsecond
         before its transaction, which is what the online store holds when that
         transaction arrives. The request-time transforms see ``transaction_time``
         to the whole second, as Feast's online path carries it (found by the
         training-serving parity test).
     """
+    entity_df = _entity_rows(store, service, requests)
+    table = store.get_historical_features(
+        entity_df=entity_df, features=get_feature_service(store, service)
+    ).to_arrow()
+    kept = {*entity_df.columns, *(columns if columns is not None else table.column_names)}
+    del entity_df
+    return _answer(table, requests, kept)
+
+
+def runs_on_spark(store: FeatureStore) -> bool:
+    """Whether the store's offline store is Spark's (the spark profile)."""
+    return bool(getattr(store.config.offline_store, "spark_conf", None))
+
+
+def historical_features_written(
+    store: FeatureStore,
+    service: str,
+    requests: pd.DataFrame,
+    folder: Path,
+    partition_by: str,
+    columns: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """``historical_features`` on Spark's offline store, the set joined, given its on-demand
+    features and written to ``folder`` as parquet partitioned by ``partition_by`` (a column of
+    ``requests``) by the executors, every column of ``requests`` with it, then read back: the
+    driver never collects the joined set nor runs the on-demand views (Feast's Spark store would
+    do both: Feast issue 5475).
+
+    Raises:
+        ConfigurationError: the store's offline store is not Spark's.
+    """
+    if not runs_on_spark(store):
+        raise ConfigurationError("historical_features_written needs the spark profile's offline store")
+    from pyspark.sql import functions
+
+    entity_df = _entity_rows(store, service, requests, also=requests.columns)  # all: the set is whole
+    job = store.get_historical_features(entity_df=entity_df, features=get_feature_service(store, service))
+    joined = job.to_spark_df()
+    kept = {*entity_df.columns, *(columns if columns is not None else joined.columns)}
+    del entity_df
+    joined = joined.select([name for name in joined.columns if name in kept]).withColumn(
+        "transaction_time", functions.col(EVENT_TIMESTAMP) + functions.expr("INTERVAL 1 MICROSECOND")
+    )  # the exact time again (the on-demand views saw it to the second)
+    joined.write.mode("overwrite").partitionBy(partition_by).parquet(str(folder))
+    table = pq.read_table(folder, partitioning="hive")
+    table = table.set_column(
+        table.schema.get_field_index(partition_by), partition_by, table[partition_by].cast(pa.string())
+    )
+    return _answer(table, requests, kept | {partition_by})
+
+
+def _entity_rows(
+    store: FeatureStore, service: str, requests: pd.DataFrame, also: Collection[str] = ()
+) -> pd.DataFrame:
+    """The entity rows Feast is handed: only the requests' columns it reads (and ``also``), each
+    as of one microsecond before its transaction, its ``transaction_time`` to the whole second (as
+    Feast's online path carries it) and its position (``_row``). The requests' other columns join
+    the answer by row afterwards, not making the round trip through the store."""
     exact = requests["transaction_time"]
-    # Feast is handed only the columns it reads; the others join the answer by row afterwards
-    # rather than making the round trip through its store (a copy of each in Arrow and in pandas).
-    inputs = service_inputs(store, service) - {"transaction_time"}
-    entity_df = requests[[name for name in requests.columns if name in inputs]].assign(
+    inputs = (service_inputs(store, service) | set(also)) - {"transaction_time"}
+    return requests[[name for name in requests.columns if name in inputs]].assign(
         **{EVENT_TIMESTAMP: exact - ONE_MICROSECOND, "transaction_time": exact.dt.floor("s")},
         _row=range(len(requests)),
     )
-    table = store.get_historical_features(
-        entity_df=entity_df, features=get_feature_service(store, service)
-    ).to_arrow()  # as to_df, but Arrow's buffers are freed as pandas takes each column over
-    kept = {*entity_df.columns, *(columns if columns is not None else table.column_names)}
-    del entity_df
-    if columns is not None:  # dropped in Arrow, before pandas makes Python objects of them
-        table = table.select([name for name in table.column_names if name in kept])
+
+
+def _answer(table: pa.Table, requests: pd.DataFrame, kept: set[str]) -> pd.DataFrame:
+    """Feast's answer (its ``kept`` columns) as pandas in the requests' order, with the requests'
+    other columns attached and their exact ``transaction_time``."""
+    # dropped in Arrow, before pandas makes Python objects of them; then Arrow's buffers freed as
+    # pandas takes each column over
+    table = table.select([name for name in table.column_names if name in kept])
     joined = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     rows = joined["_row"].to_numpy()
@@ -71,7 +131,9 @@ def historical_features(
             joined[name] = joined[name].dt.tz_localize("UTC").astype("datetime64[us, UTC]")
         if name in requests.columns and isinstance(requests[name].dtype, pd.DatetimeTZDtype):
             joined[name] = joined[name].astype(requests[name].dtype)
+        elif name in requests.columns and joined[name].dtype != requests[name].dtype:
+            joined[name] = joined[name].astype(requests[name].dtype)  # Spark's parquet: as they went in
     # .array keeps the column's own unit and time zone (to_numpy would drop the zone).
-    joined["transaction_time"] = exact.iloc[rows].array
+    joined["transaction_time"] = requests["transaction_time"].iloc[rows].array
     result: pd.DataFrame = joined.drop(columns="_row")
     return result

@@ -30,8 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from feast import OnDemandFeatureView
 from feast.infra.offline_stores.offline_store import RetrievalJob
+from feast.types import from_feast_to_pyarrow_type
 
-__all__ = ["OnDemandRetrievalJob", "names_read", "transform_on_demand", "with_on_demand_features"]
+__all__ = [
+    "OnDemandRetrievalJob", "names_read", "on_demand_fields", "transform_on_demand",
+    "with_on_demand_features",
+]  # fmt: skip
 
 _FAST_TIME_UNITS = ("s", "ms", "us")  # exact as datetime objects (ns is not)
 _UTC_ZONES = ("UTC", "Etc/UTC", "+00:00")
@@ -112,6 +116,42 @@ class OnDemandRetrievalJob(RetrievalJob):  # type: ignore[misc]  # Feast is unty
 
     def to_feast_df(self, *args: Any, **kwargs: Any) -> Any:
         return self._job.to_feast_df(*args, **kwargs)
+
+    def to_spark_df(self) -> Any:
+        """The store's Spark DataFrame (Spark's store only) with the on-demand views' features added
+        on the executors, one Arrow batch of a partition at a time (``mapInArrow``), as ``to_arrow``
+        adds them on the driver: the joined set is never collected to run them (Feast issue 5475)."""
+        from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+
+        joined = self._job.to_spark_df()
+        views, batch_rows, full = self.on_demand_feature_views, self._batch_rows, self.full_feature_names
+        requested = list(self.metadata.features) if self.metadata else []
+        source = to_arrow_schema(joined.schema)
+        schema = pa.schema([*source, *on_demand_fields(views, requested, full)])
+
+        def add_features(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                table = with_on_demand_features(
+                    pa.Table.from_batches([batch]), views, requested, full, batch_rows
+                )
+                yield from table.select(schema.names).cast(schema).to_batches()
+
+        return joined.mapInArrow(add_features, from_arrow_schema(schema))
+
+
+def on_demand_fields(
+    views: list[OnDemandFeatureView], requested: list[str], full_feature_names: bool
+) -> list[pa.Field]:
+    """The columns ``with_on_demand_features`` appends for ``views``, with the types they declare."""
+    fields = []
+    for view in views:
+        wanted = _requested(view, requested, full_feature_names)
+        prefix = view.projection.name_to_use()
+        for feature in view.features:
+            name = f"{prefix}__{feature.name}" if full_feature_names else feature.name
+            if wanted is None or name in wanted:
+                fields.append(pa.field(name, from_feast_to_pyarrow_type(feature.dtype)))
+    return fields
 
 
 def transform_on_demand(

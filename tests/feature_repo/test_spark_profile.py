@@ -16,7 +16,14 @@ import pyarrow.parquet as pq
 import pytest
 import sqlglot
 
-from feature_repo.operations import open_profile_spark_session
+from feature_repo.operations import (
+    feature_service_schema,
+    historical_features,
+    historical_features_written,
+    open_feature_store,
+    open_profile_spark_session,
+)
+from feature_repo.operations.on_demand import OnDemandRetrievalJob
 from feature_repo.pipeline import build_features, build_features_on_spark
 from feature_repo.pipeline.portable import pipeline_query, render, to_spark
 from simulation import simulate
@@ -29,6 +36,7 @@ from tests.serving.client import call
 from tests.serving.conftest import start_api, stop_api
 from tests.worlds import SparkWorld, TrainedWorld
 from training.batch_scoring import REQUIRED_COLUMNS, score_transactions
+from training.dataset import SPLITS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -85,11 +93,44 @@ def test_training_set_equals_the_embedded_profiles(
     pd.testing.assert_frame_equal(frame, expected.frame.reset_index(drop=True), check_exact=True)
     assert frame["txn_count_7d"].notna().mean() > 0.9  # features really joined, not two empty sets
     assert got.content_hash == expected.content_hash
+    # and as the executors wrote it: partitioned by split, the same rows in each
+    parts = got.path.with_name(f"{got.content_hash[:16]}-by-split")
+    assert sorted(p.name for p in parts.iterdir() if p.is_dir()) == [f"split={s}" for s in sorted(SPLITS)]
+    for split in SPLITS:
+        written = pq.read_table(parts / f"split={split}", columns=["transaction_id"])
+        ids = got.frame.loc[got.frame["split"] == split, "transaction_id"]
+        assert sorted(written["transaction_id"].to_pylist()) == sorted(ids.tolist())
     # Equal training sets, deterministic LightGBM: the same model, so the same evaluation (but the
     # scoring latencies, measured).
     assert replace(spark_world.outcome.evaluation, latency_ms={}) == replace(
         trained_world.outcome.evaluation, latency_ms={}
     )
+
+
+def test_the_executors_add_the_on_demand_features_as_the_driver_does(
+    spark_world: SparkWorld, trained_world: TrainedWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_feature_store(spark_world.settings)
+    service = spark_world.outcome.training_set.feature_service
+    features, _ = feature_service_schema(store, service)
+    requests = spark_world.outcome.training_set.frame[
+        ["transaction_id", "customer_id", "merchant_id", "amount", "merchant_country", "channel",
+         "transaction_time", "split"]
+    ].sample(n=400, random_state=3)  # fmt: skip
+    on_driver = historical_features(store, service, requests, columns=features)
+
+    def collected(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the joined set was collected to the driver")
+
+    monkeypatch.setattr(OnDemandRetrievalJob, "to_arrow", collected)
+    written = historical_features_written(store, service, requests, tmp_path / "set", "split", features)
+    assert (tmp_path / "set" / "split=train").is_dir()
+    assert written["txn_count_1h_now"].notna().mean() > 0.5  # an on-demand feature, really computed
+    pd.testing.assert_frame_equal(written[on_driver.columns], on_driver, check_exact=True)
+    with pytest.raises(ConfigurationError, match="spark profile"):
+        historical_features_written(
+            open_feature_store(trained_world.settings), service, requests, tmp_path / "x", "split"
+        )
 
 
 def test_predict_after_spark_materialization_into_redis_cluster_equals_embedded(
