@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 __all__ = [
-    "append_line", "process_umask", "replace_directory", "write_parquet_atomic", "write_parquet_by_content",
-    "write_text_atomic",
+    "append_line", "move_directory", "process_umask", "replace_directory", "write_parquet_atomic",
+    "write_parquet_by_content", "write_text_atomic",
 ]  # fmt: skip
 
 
@@ -122,10 +122,15 @@ def replace_directory(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _open_up(staging, directory=True)
+    move_directory(staging, target)
+
+
+def move_directory(folder: Path, target: Path) -> None:
+    """Rename ``folder`` to ``target`` (same file system), the previous ``target`` removed after."""
     retired = target.with_name(f".{target.name}.retired.{os.getpid()}")
     if target.exists():
         os.replace(target, retired)
-    os.replace(staging, target)
+    os.replace(folder, target)
     shutil.rmtree(retired, ignore_errors=True)
 
 

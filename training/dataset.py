@@ -9,7 +9,6 @@ registry, never from a list written here.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from feature_repo.operations import (
     historical_features_written,
     runs_on_spark,
 )
-from skewless.atomic import write_parquet_by_content
+from skewless.atomic import move_directory, write_parquet_by_content
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import DataNotFoundError, InvalidDateRangeError
 from skewless.labels import CHARGEBACK_WINDOW_DAYS, LabelSource, labels_sql
@@ -229,15 +228,6 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     return rows, cutoff
 
 
-def _replace(folder: Path, target: Path) -> None:
-    """``folder`` renamed to ``target``, the previous ``target`` removed."""
-    retired = target.with_name(f".{target.name}.retired-{uuid.uuid4().hex}")
-    if target.exists():
-        os.replace(target, retired)
-    os.replace(folder, target)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
 def _moved(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """``frame[names]``, each column taken out of ``frame`` as it is copied: a training set's
     columns are held twice one at a time, not all at once."""
@@ -303,7 +293,7 @@ def _build(
         pa.Table.from_pandas(frame, preserve_index=False), layout.training_sets_dir
     )
     if partitioned.is_dir():  # the spark profile's, kept beside the file as the executors wrote it
-        _replace(partitioned, path.with_name(f"{content_hash[:16]}-by-split"))
+        move_directory(partitioned, path.with_name(f"{content_hash[:16]}-by-split"))
     return TrainingSet(
         frame=frame,
         features=features,

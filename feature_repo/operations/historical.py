@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,19 +36,15 @@ def historical_features(
 
     Returns:
         ``requests`` joined with the service's features, in the requests' order (a fresh
-        index), with the exact ``transaction_time`` kept. Each row asks for the state as of one microsecond
-        before its transaction, which is what the online store holds when that
-        transaction arrives. The request-time transforms see ``transaction_time``
+        index), with the exact ``transaction_time`` kept. Each row asks for the state as of
+        one microsecond before its transaction, which is what the online store holds when
+        that transaction arrives. The request-time transforms see ``transaction_time``
         to the whole second, as Feast's online path carries it (found by the
         training-serving parity test).
     """
     entity_df = _entity_rows(store, service, requests)
-    table = store.get_historical_features(
-        entity_df=entity_df, features=get_feature_service(store, service)
-    ).to_arrow()
-    kept = {*entity_df.columns, *(columns if columns is not None else table.column_names)}
-    del entity_df
-    return _answer(table, requests, kept)
+    job = store.get_historical_features(entity_df=entity_df, features=get_feature_service(store, service))
+    return _answer(job.to_arrow, requests, [*entity_df.columns], columns)
 
 
 def runs_on_spark(store: FeatureStore) -> bool:
@@ -78,19 +74,22 @@ def historical_features_written(
     from pyspark.sql import functions
 
     entity_df = _entity_rows(store, service, requests, also=requests.columns)  # all: the set is whole
+    entity_columns = [*entity_df.columns]
     job = store.get_historical_features(entity_df=entity_df, features=get_feature_service(store, service))
-    joined = job.to_spark_df()
-    kept = {*entity_df.columns, *(columns if columns is not None else joined.columns)}
     del entity_df
+    joined = job.to_spark_df()
+    kept = {*entity_columns, *(columns if columns is not None else joined.columns)}
     joined = joined.select([name for name in joined.columns if name in kept]).withColumn(
         "transaction_time", functions.col(EVENT_TIMESTAMP) + functions.expr("INTERVAL 1 MICROSECOND")
     )  # the exact time again (the on-demand views saw it to the second)
     joined.write.mode("overwrite").partitionBy(partition_by).parquet(str(folder))
-    table = pq.read_table(folder, partitioning="hive")
-    table = table.set_column(
-        table.schema.get_field_index(partition_by), partition_by, table[partition_by].cast(pa.string())
-    )
-    return _answer(table, requests, kept | {partition_by})
+
+    def read_back() -> pa.Table:
+        table = pq.read_table(folder, partitioning="hive")
+        where = table.schema.get_field_index(partition_by)
+        return table.set_column(where, partition_by, table[partition_by].cast(pa.string()))
+
+    return _answer(read_back, requests, entity_columns, columns)
 
 
 def _entity_rows(
@@ -108,31 +107,36 @@ def _entity_rows(
     )
 
 
-def _answer(table: pa.Table, requests: pd.DataFrame, kept: set[str]) -> pd.DataFrame:
-    """Feast's answer (its ``kept`` columns) as pandas in the requests' order, with the requests'
-    other columns attached and their exact ``transaction_time``."""
-    # dropped in Arrow, before pandas makes Python objects of them; then Arrow's buffers freed as
-    # pandas takes each column over
+def _answer(
+    fetch: Callable[[], pa.Table],
+    requests: pd.DataFrame,
+    entity_columns: list[str],
+    columns: Collection[str] | None,
+) -> pd.DataFrame:
+    """Feast's answer as ``fetch`` gives it (the entity columns and ``columns``) as pandas in the
+    requests' order, with the requests' other columns attached and their exact ``transaction_time``.
+    Only this function holds the Arrow table, so its buffers are freed as pandas takes each column."""
+    table = fetch()
+    kept = {*entity_columns, *(columns if columns is not None else table.column_names)}
+    # dropped in Arrow, before pandas makes Python objects of them
     table = table.select([name for name in table.column_names if name in kept])
+    rows = table["_row"].to_numpy()
+    if len(rows) and (np.diff(rows) < 0).any():  # Spark's store answers in any order: back to the requests'
+        order = np.argsort(rows, kind="stable")
+        table, rows = table.take(order), rows[order]  # in Arrow: lighter than pandas' Python strings
     joined = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
-    rows = joined["_row"].to_numpy()
-    if len(rows) and (np.diff(rows) < 0).any():  # Spark's store answers in any order: back to the requests'
-        joined = joined.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
-        rows = joined["_row"].to_numpy()
     carried = [name for name in requests.columns if name not in joined.columns and name != EVENT_TIMESTAMP]
     for name in carried:
         joined[name] = requests[name].iloc[rows].array
     for name in joined.columns:
         # Spark's store answers UTC times without their zone (its session runs in UTC) and in
         # nanoseconds; DuckDB's in the feature tables' microseconds with the zone. The requests'
-        # own columns come back as they went in.
+        # own columns come back as they went in (through Spark's parquet too: an int8 label).
         if isinstance(joined[name].dtype, np.dtypes.DateTime64DType):
             joined[name] = joined[name].dt.tz_localize("UTC").astype("datetime64[us, UTC]")
-        if name in requests.columns and isinstance(requests[name].dtype, pd.DatetimeTZDtype):
+        if name in requests.columns and joined[name].dtype != requests[name].dtype:
             joined[name] = joined[name].astype(requests[name].dtype)
-        elif name in requests.columns and joined[name].dtype != requests[name].dtype:
-            joined[name] = joined[name].astype(requests[name].dtype)  # Spark's parquet: as they went in
     # .array keeps the column's own unit and time zone (to_numpy would drop the zone).
     joined["transaction_time"] = requests["transaction_time"].iloc[rows].array
     result: pd.DataFrame = joined.drop(columns="_row")
