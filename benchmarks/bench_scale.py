@@ -140,11 +140,12 @@ def stage_materialize(root: str, profile: str, extra: dict[str, Any]) -> dict[st
 
 
 def _spark_driver_gib(transactions: int) -> float:
-    """Memory the spark profile's driver (JVM and Python) needs to collect the training set, a
-    third of the transactions labelled: a line through the two points measured on 2026-12-01
-    (5.1 GiB at 0.14 million labelled rows, 9.1 GiB at 1.41 million; the JVM's part follows the
-    heap this script gives it, so this is an estimate to decide whether to try, not a bound)."""
-    return 4.66 + 3.15 * transactions / 3 / 1e6
+    """Memory the spark profile's training set takes on this machine (the driver's Python, and
+    the JVM and Python workers of Spark in local mode), a third of the transactions labelled: a
+    line through the two points measured on 2026-12-02 (10.1 GiB at 1.41 million labelled rows,
+    22.2 GiB at 4.23 million; the JVM's part follows the heap this script gives it, so this is
+    an estimate to decide whether to try, not a bound)."""
+    return 4.05 + 4.29 * transactions / 3 / 1e6
 
 
 def _run_profile(

@@ -74,7 +74,8 @@ class DataLayout:
 
     @property
     def training_sets_dir(self) -> Path:
-        """Training sets, one parquet file per content hash."""
+        """Training sets, one parquet file per content hash (on the spark profile also the folder
+        the executors wrote it to, partitioned by split: ``<hash>-by-split``)."""
         return self.root / "training_sets"
 
     @property

@@ -9,16 +9,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from feast import FeatureStore
 
 from feature_repo.operations.services import get_feature_service, service_inputs
 from skewless.contract import EVENT_TIMESTAMP
-from skewless.errors import ConfigurationError
+from skewless.errors import ConfigurationError, InputError
 
 __all__ = ["ONE_MICROSECOND", "historical_features", "historical_features_written", "runs_on_spark"]
 
 ONE_MICROSECOND = timedelta(microseconds=1)
+_ROW = "__skewless_row"  # each request's position, through the store and back
 
 
 def historical_features(
@@ -61,16 +63,34 @@ def historical_features_written(
     columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """``historical_features`` on Spark's offline store, the set joined, given its on-demand
-    features and written to ``folder`` as parquet partitioned by ``partition_by`` (a column of
-    ``requests``) by the executors, every column of ``requests`` with it, then read back: the
-    driver never collects the joined set nor runs the on-demand views (Feast's Spark store would
-    do both: Feast issue 5475).
+    features and written as parquet by the executors, then read back: the driver never collects
+    the joined set nor runs the on-demand views (Feast's Spark store would do both: Feast issue
+    5475).
+
+    Args:
+        store: the feature store (the spark profile's).
+        service: feature service name.
+        requests: as for ``historical_features``; every column goes through Spark and is written.
+        folder: where the executors write (storage the driver and the executors share), partitioned
+            by ``partition_by``, with the requests' position in ``__skewless_row``.
+        partition_by: a string column of ``requests`` without nulls (the training set's split).
+        columns: as for ``historical_features``.
+
+    Returns:
+        What ``historical_features`` returns for the same requests.
 
     Raises:
         ConfigurationError: the store's offline store is not Spark's.
+        InputError: no requests, or ``partition_by`` missing or with nulls.
     """
     if not runs_on_spark(store):
         raise ConfigurationError("historical_features_written needs the spark profile's offline store")
+    if requests.empty:
+        raise InputError("no requests to retrieve features for")
+    if partition_by not in requests.columns or requests[partition_by].isna().any():
+        raise InputError(
+            f"the requests need a '{partition_by}' column without missing values to partition by"
+        )
     from pyspark.sql import functions
 
     entity_df = _entity_rows(store, service, requests, also=requests.columns)  # all: the set is whole
@@ -84,10 +104,9 @@ def historical_features_written(
     )  # the exact time again (the on-demand views saw it to the second)
     joined.write.mode("overwrite").partitionBy(partition_by).parquet(str(folder))
 
-    def read_back() -> pa.Table:
-        table = pq.read_table(folder, partitioning="hive")
-        where = table.schema.get_field_index(partition_by)
-        return table.set_column(where, partition_by, table[partition_by].cast(pa.string()))
+    def read_back() -> pa.Table:  # the partition's values as written, not as Arrow would guess them
+        partitioning = ds.partitioning(pa.schema([pa.field(partition_by, pa.string())]), flavor="hive")
+        return pq.read_table(folder, partitioning=partitioning)
 
     return _answer(read_back, requests, entity_columns, columns)
 
@@ -97,13 +116,20 @@ def _entity_rows(
 ) -> pd.DataFrame:
     """The entity rows Feast is handed: only the requests' columns it reads (and ``also``), each
     as of one microsecond before its transaction, its ``transaction_time`` to the whole second (as
-    Feast's online path carries it) and its position (``_row``). The requests' other columns join
-    the answer by row afterwards, not making the round trip through the store."""
+    Feast's online path carries it) and its position (``__skewless_row``). The requests' other
+    columns join the answer by row afterwards, not making the round trip through the store.
+
+    Raises:
+        InputError: a request column is named ``__skewless_row``.
+    """
+    if _ROW in requests.columns:
+        raise InputError(f"the requests may not have a column named {_ROW} (its position goes there)")
     exact = requests["transaction_time"]
     inputs = (service_inputs(store, service) | set(also)) - {"transaction_time"}
+    times = {EVENT_TIMESTAMP: exact - ONE_MICROSECOND, "transaction_time": exact.dt.floor("s")}
+    positions = np.arange(len(requests))  # not the index: the requests' own may be anything
     return requests[[name for name in requests.columns if name in inputs]].assign(
-        **{EVENT_TIMESTAMP: exact - ONE_MICROSECOND, "transaction_time": exact.dt.floor("s")},
-        _row=range(len(requests)),
+        **times, **{_ROW: positions}
     )
 
 
@@ -114,30 +140,38 @@ def _answer(
     columns: Collection[str] | None,
 ) -> pd.DataFrame:
     """Feast's answer as ``fetch`` gives it (the entity columns and ``columns``) as pandas in the
-    requests' order, with the requests' other columns attached and their exact ``transaction_time``.
-    Only this function holds the Arrow table, so its buffers are freed as pandas takes each column."""
+    requests' order, with the requests' other columns attached as they are and their exact
+    ``transaction_time``. Only this function holds the Arrow table, so its buffers are freed as
+    pandas takes each column over.
+
+    Raises:
+        InputError: a request column Feast was not handed has the name of one Feast answers.
+    """
     table = fetch()
+    carried = [name for name in requests.columns if name not in entity_columns and name != EVENT_TIMESTAMP]
+    clash = sorted(set(carried) & set(table.column_names))
+    if clash:
+        raise InputError(f"the requests' columns {clash} have the names of retrieved features: rename them")
     kept = {*entity_columns, *(columns if columns is not None else table.column_names)}
     # dropped in Arrow, before pandas makes Python objects of them
     table = table.select([name for name in table.column_names if name in kept])
-    rows = table["_row"].to_numpy()
+    rows = table[_ROW].to_numpy()
     if len(rows) and (np.diff(rows) < 0).any():  # Spark's store answers in any order: back to the requests'
         order = np.argsort(rows, kind="stable")
         table, rows = table.take(order), rows[order]  # in Arrow: lighter than pandas' Python strings
     joined = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
-    carried = [name for name in requests.columns if name not in joined.columns and name != EVENT_TIMESTAMP]
-    for name in carried:
-        joined[name] = requests[name].iloc[rows].array
     for name in joined.columns:
         # Spark's store answers UTC times without their zone (its session runs in UTC) and in
         # nanoseconds; DuckDB's in the feature tables' microseconds with the zone. The requests'
-        # own columns come back as they went in (through Spark's parquet too: an int8 label).
+        # columns Feast was handed come back as they went in (through Spark's parquet too).
         if isinstance(joined[name].dtype, np.dtypes.DateTime64DType):
             joined[name] = joined[name].dt.tz_localize("UTC").astype("datetime64[us, UTC]")
-        if name in requests.columns and joined[name].dtype != requests[name].dtype:
+        if name in entity_columns and name in requests.columns and joined[name].dtype != requests[name].dtype:
             joined[name] = joined[name].astype(requests[name].dtype)
+    for name in carried:
+        joined[name] = requests[name].iloc[rows].array
     # .array keeps the column's own unit and time zone (to_numpy would drop the zone).
     joined["transaction_time"] = requests["transaction_time"].iloc[rows].array
-    result: pd.DataFrame = joined.drop(columns="_row")
+    result: pd.DataFrame = joined.drop(columns=_ROW)
     return result

@@ -5,10 +5,12 @@ embedded and production profiles: each ``FileSource`` (a parquet path or glob) i
 Feast's ``SparkOfflineStore`` as the ``SparkSource`` of the same path, timestamp, created
 column and field mapping, and everything else is Feast's own: the point-in-time join
 (``get_historical_features``) and the reads that materialization pulls (``spark.engine`` calls
-``pull_latest_from_table_or_query`` through this store). The on-demand views run on the driver
-after the join, as Feast runs them (Feast issue 5475), but as ``on_demand.py`` runs them for the
-ASOF store: only the inputs a function reads, in batches. Nothing in ``definitions.py`` names an
-engine. Chosen in ``feature_store.spark.yaml`` by class path.
+``pull_latest_from_table_or_query`` through this store). Its job is wrapped in ``on_demand.py``'s
+``OnDemandRetrievalJob``: ``to_arrow`` runs the on-demand views on the driver after the join, as
+Feast does (Feast issue 5475), but only on the inputs a function reads, in batches;
+``to_spark_df`` runs them on the executors, per partition (how training sets are built:
+``historical.historical_features_written``). Nothing in ``definitions.py`` names an engine.
+Chosen in ``feature_store.spark.yaml`` by class path.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class SparkFileOfflineStoreConfig(SparkOfflineStoreConfig):  # type: ignore[misc
     """``offline_store: type: feature_repo.operations.spark_store.SparkFileOfflineStore``."""
 
     type: StrictStr = "feature_repo.operations.spark_store.SparkFileOfflineStore"
-    # Rows per call of a python-mode on-demand view's function on the driver (on_demand.py).
+    # Rows per call of a python-mode on-demand view's function on the driver (to_arrow); on the
+    # executors (to_spark_df) a call takes one of Spark's Arrow batches (10,000 rows by default).
     transform_batch_rows: PositiveInt = 100_000
 
 

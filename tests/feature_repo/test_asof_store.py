@@ -17,6 +17,7 @@ from feast.types import Float64, Int64, String
 from feature_repo.operations import historical_features, load_repo_config, open_feature_store
 from feature_repo.operations.asof_store import AsofDuckDBOfflineStoreConfig
 from feature_repo.operations.services import service_inputs
+from skewless.errors import InputError
 from skewless.settings import Settings
 from tests.worlds import TrainedWorld
 
@@ -188,3 +189,12 @@ def test_only_the_columns_asked_for_come_back_beside_the_requests_own(trained_wo
     assert "txn_times_1h" in every.columns  # what an on-demand view reads comes back by default
     assert sorted(some.columns) == sorted([*requests.columns, "event_timestamp", "amount_zscore_30d"])
     pd.testing.assert_series_equal(some["amount_zscore_30d"], every["amount_zscore_30d"], check_exact=True)
+    # a column Feast is not handed comes back as it went in, a naive time included
+    noted = requests.assign(noted_at=pd.Timestamp("2026-03-01 12:00"))
+    back = historical_features(store, "fraud_detection_v1", noted, columns=["amount_zscore_30d"])
+    pd.testing.assert_series_equal(back["noted_at"], noted["noted_at"].reset_index(drop=True))
+    # a request column named as a feature, or as the position column, is refused, not overwritten
+    with pytest.raises(InputError, match=r"\['credit_limit'\].*rename"):
+        historical_features(store, "fraud_detection_v1", requests.assign(credit_limit=1.0))
+    with pytest.raises(InputError, match="__skewless_row"):
+        historical_features(store, "fraud_detection_v1", requests.assign(__skewless_row=1))

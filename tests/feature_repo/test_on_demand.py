@@ -17,7 +17,9 @@ from feature_repo.operations.on_demand import (
     OnDemandRetrievalJob,
     _python_values,
     names_read,
+    on_demand_fields,
     transform_on_demand,
+    with_on_demand_features,
 )
 
 
@@ -171,3 +173,15 @@ def test_a_feature_under_both_names_and_an_entity_column_reach_the_function_as_f
     assert ours.column_names == feasts.column_names
     assert ours.equals(feasts)
     assert ours.column(0).to_pylist() == [11.0, 22.0, 33.0]
+
+
+def test_the_executors_schema_is_what_the_driver_appends() -> None:
+    times = [datetime(2026, 3, 1, h, tzinfo=UTC) for h in range(3)]
+    table = pa.table({"amount": [1.0, 500.0, None], "paid_at": pa.array(times, pa.timestamp("us", tz="UTC"))})
+    for refs in ([], ["_halves:half"], ["_halves:paid_hour", "_halves:half"]):
+        for full in (False, True):
+            appended = with_on_demand_features(table, [_halves], refs, full, batch_rows=2)
+            fields = on_demand_fields([_halves], refs, full)
+            assert sorted(f.name for f in fields) == sorted(appended.column_names[2:]), (refs, full)
+            for field in fields:
+                assert appended.schema.field(field.name).type == field.type

@@ -97,9 +97,13 @@ def test_training_set_equals_the_embedded_profiles(
     parts = got.path.with_name(f"{got.content_hash[:16]}-by-split")
     assert sorted(p.name for p in parts.iterdir() if p.is_dir()) == [f"split={s}" for s in sorted(SPLITS)]
     for split in SPLITS:
-        written = pq.read_table(parts / f"split={split}", columns=["transaction_id"])
-        ids = got.frame.loc[got.frame["split"] == split, "transaction_id"]
-        assert sorted(written["transaction_id"].to_pylist()) == sorted(ids.tolist())
+        written = pq.read_table(parts / f"split={split}").to_pandas().drop(columns="__skewless_row")
+        same = got.frame[got.frame["split"] == split].drop(columns="split").reset_index(drop=True)
+        written = written.sort_values("transaction_id", ignore_index=True)[same.columns]
+        for name in same.columns:  # the times in the set's own unit (Spark's parquet has its own)
+            if isinstance(same[name].dtype, pd.DatetimeTZDtype):
+                written[name] = pd.to_datetime(written[name], utc=True).astype(same[name].dtype)
+        pd.testing.assert_frame_equal(written, same, check_exact=True, check_dtype=False)
     # Equal training sets, deterministic LightGBM: the same model, so the same evaluation (but the
     # scoring latencies, measured).
     assert replace(spark_world.outcome.evaluation, latency_ms={}) == replace(
@@ -122,7 +126,8 @@ def test_the_executors_add_the_on_demand_features_as_the_driver_does(
     def collected(*args: object, **kwargs: object) -> None:
         raise AssertionError("the joined set was collected to the driver")
 
-    monkeypatch.setattr(OnDemandRetrievalJob, "to_arrow", collected)
+    for method in ("to_arrow", "to_df", "_to_arrow_internal", "_to_df_internal"):
+        monkeypatch.setattr(OnDemandRetrievalJob, method, collected)
     written = historical_features_written(store, service, requests, tmp_path / "set", "split", features)
     assert (tmp_path / "set" / "split=train").is_dir()
     assert written["txn_count_1h_now"].notna().mean() > 0.5  # an on-demand feature, really computed

@@ -66,3 +66,5 @@ def test_same_inputs_same_hash(trained_world: TrainedWorld) -> None:
     )
     assert again.content_hash == trained_world.training_set.content_hash
     assert again.path.is_file() and again.path.name.startswith(again.content_hash[:16])
+    assert again.frame["transaction_id"].is_monotonic_increasing  # the order the hash depends on
+    assert not list(again.path.parent.glob(".*"))  # no staging or temporary file left behind
