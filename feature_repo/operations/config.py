@@ -97,9 +97,9 @@ def open_feature_store(settings: Settings) -> FeatureStore:
     run this interpreter); no Spark starts here, so the API never starts one.
     """
     config = load_repo_config(settings)
-    properties = getattr(config.offline_store, "spark_conf", None)
+    properties = offline_spark_properties(config.offline_store)
     if properties:
-        prepare_spark_process(dict(properties))
+        prepare_spark_process(properties)
     return FeatureStore(repo_path=str(settings.feature_repo_dir), config=config)
 
 
@@ -124,11 +124,15 @@ def open_profile_spark_session(settings: Settings) -> SparkSession:
     Raises:
         ConfigurationError: the profile has no Spark, or Spark does not start.
     """
-    offline = load_repo_config(settings).offline_store
-    properties = getattr(offline, "spark_conf", None)
+    properties = offline_spark_properties(load_repo_config(settings).offline_store)
     if not properties:
         raise ConfigurationError(f"the {settings.profile.value} profile does not run on Spark")
-    return open_spark_session(dict(properties))
+    return open_spark_session(properties)
+
+
+def offline_spark_properties(offline_store: Any) -> dict[str, str]:
+    """The Spark session properties of an offline store's config (empty: it does not run on Spark)."""
+    return dict(getattr(offline_store, "spark_conf", None) or {})
 
 
 def redis_connection_for_feast(settings: Settings) -> str:

@@ -13,6 +13,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from feast import FeatureStore
 
+from feature_repo.operations.config import offline_spark_properties
 from feature_repo.operations.services import get_feature_service, service_inputs
 from skewless.contract import EVENT_TIMESTAMP
 from skewless.errors import ConfigurationError, InputError
@@ -51,7 +52,7 @@ def historical_features(
 
 def runs_on_spark(store: FeatureStore) -> bool:
     """Whether the store's offline store is Spark's (the spark profile)."""
-    return bool(getattr(store.config.offline_store, "spark_conf", None))
+    return bool(offline_spark_properties(store.config.offline_store))
 
 
 def historical_features_written(
@@ -98,8 +99,7 @@ def historical_features_written(
     job = store.get_historical_features(entity_df=entity_df, features=get_feature_service(store, service))
     del entity_df
     joined = job.to_spark_df()
-    kept = {*entity_columns, *(columns if columns is not None else joined.columns)}
-    joined = joined.select([name for name in joined.columns if name in kept]).withColumn(
+    joined = joined.select(_kept(joined.columns, entity_columns, columns)).withColumn(
         "transaction_time", functions.col(EVENT_TIMESTAMP) + functions.expr("INTERVAL 1 MICROSECOND")
     )  # the exact time again (the on-demand views saw it to the second)
     joined.write.mode("overwrite").partitionBy(partition_by).parquet(str(folder))
@@ -133,6 +133,11 @@ def _entity_rows(
     )
 
 
+def _kept(answered: list[str], entity_columns: list[str], columns: Collection[str] | None) -> list[str]:
+    """The answer's columns to keep, in its order: the entity rows' and ``columns`` (all if None)."""
+    return [name for name in answered if columns is None or name in entity_columns or name in columns]
+
+
 def _answer(
     fetch: Callable[[], pa.Table],
     requests: pd.DataFrame,
@@ -152,9 +157,7 @@ def _answer(
     clash = sorted(set(carried) & set(table.column_names))
     if clash:
         raise InputError(f"the requests' columns {clash} have the names of retrieved features: rename them")
-    kept = {*entity_columns, *(columns if columns is not None else table.column_names)}
-    # dropped in Arrow, before pandas makes Python objects of them
-    table = table.select([name for name in table.column_names if name in kept])
+    table = table.select(_kept(table.column_names, entity_columns, columns))  # before pandas converts
     rows = table[_ROW].to_numpy()
     if len(rows) and (np.diff(rows) < 0).any():  # Spark's store answers in any order: back to the requests'
         order = np.argsort(rows, kind="stable")
