@@ -3,18 +3,20 @@
 For each scale (1 = about 450k transactions over 90 days) one world is simulated, then each
 profile runs its own stages on a copy of it, every stage in a process of its own:
 
-- embedded: the feature build in DuckDB, the training set through our ASOF offline store,
-  LightGBM on one machine, materialization into SQLite;
+- embedded: the feature build in DuckDB, ``feast apply``, the training set through our ASOF
+  offline store, LightGBM on one machine, batch scoring of the last week's transactions
+  (``skewless score``) with that model, materialization into SQLite;
 - spark: the same SQL on Spark (local[2] here; a cluster by SKEWLESS_SPARK_MASTER), the training
-  set through Feast's Spark offline store (its on-demand views on the driver), LightGBM on Dask
-  (two local workers), materialization by Feast's Spark engine into Redis (a private
-  redis-server; the Feast registry on a fresh PostgreSQL database).
+  set through Feast's Spark offline store (joined, given its on-demand features and written by
+  the executors), LightGBM on Dask (two local workers), batch scoring with the features from the
+  executors, materialization by Feast's Spark engine into Redis (a private redis-server; the
+  Feast registry on a fresh PostgreSQL database).
 
 Peak memory is the stage's Python process and, separately, all its descendants together (Spark's
 JVM and Python workers, Dask's workers), sampled; a stage that dies (out of memory) is reported
 and the profile's later stages at that scale skipped. The spark profile's training set (and so
 its fit) is not started where its driver would need more memory than the machine has (by a
-line through the measured scales 1 and 10): the line says so and what it would need.
+line through the measured scales 10 and 30): the line says so and what it would need.
 
     python -m benchmarks.bench_scale                      # scales 1, 10 and 30
     python -m benchmarks.bench_scale --scale 1 --profile embedded
@@ -23,6 +25,7 @@ line through the measured scales 1 and 10): the line says so and what it would n
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,6 +34,7 @@ from typing import Any
 from benchmarks.measure import measure
 
 PROFILES = ("embedded", "spark")
+SCORED_DAYS = 7  # batch scoring: the last week's transactions
 
 
 def _settings(root: str, profile: str, extra: dict[str, Any]) -> Any:
@@ -74,13 +78,12 @@ def stage_apply(root: str, profile: str, extra: dict[str, Any]) -> dict[str, Any
 
 
 def stage_training_set(root: str, profile: str, extra: dict[str, Any]) -> dict[str, Any]:
-    from feature_repo.operations import apply_feature_repo, open_feature_store, open_profile_spark_session
+    from feature_repo.operations import open_feature_store, open_profile_spark_session
     from skewless.progress import Progress
     from training.config import TrainingConfig
     from training.dataset import build_training_set
 
-    settings = _settings(root, profile, extra)
-    apply_feature_repo(settings)
+    settings = _settings(root, profile, extra)  # the repo applied by the stage before
     spark = open_profile_spark_session(settings) if profile == "spark" else None
     ts = build_training_set(
         open_feature_store(settings), settings.layout, TrainingConfig(), Progress(quiet=True)
@@ -109,7 +112,45 @@ def stage_fit(root: str, profile: str, extra: dict[str, Any], path: str) -> dict
     model = train_model(ts, config)
     holdout = ts.split("holdout")
     auc = float(roc_auc_score(holdout[LABEL], predict(model.booster, model.encoding, holdout)))
+    model.booster.save_model(Path(root) / "bench-model.txt")  # for the batch-scoring stage
+    (Path(root) / "bench-encoding.json").write_text(json.dumps(model.encoding.to_dict()))
     return {"rows": len(ts.split("train")), "auc": auc}
+
+
+def stage_score(root: str, profile: str, extra: dict[str, Any], days: int) -> dict[str, Any]:
+    """``skewless score`` of the last ``days`` days' transactions with the fitted model (registered
+    in an in-memory registry: the stage measures the features and the scoring, not MLflow)."""
+    from datetime import UTC, datetime
+
+    import lightgbm as lgb
+    import pandas as pd
+
+    from feature_repo.operations import open_profile_spark_session
+    from skewless.model_input import FeatureEncoding
+    from skewless.progress import Progress
+    from skewless.registry import InMemoryModelRegistry, ModelMetadata, TrainingData
+    from training.batch_scoring import score_transactions
+
+    settings = _settings(root, profile, extra)
+    spark = open_profile_spark_session(settings) if profile == "spark" else None
+    transactions = pd.read_parquet(settings.layout.transactions)
+    last = transactions["transaction_time"].max().floor("D")
+    transactions = transactions[transactions["transaction_time"] >= last - pd.Timedelta(days=days - 1)]
+    now = datetime.now(UTC)
+    metadata = ModelMetadata(
+        model_name="fraud_detection", feature_service="fraud_detection_v1",
+        encoding=FeatureEncoding.from_dict(json.loads((Path(root) / "bench-encoding.json").read_text())),
+        decision_threshold=0.5, review_cost=1.0, training_data=TrainingData("", "", now, now, now),
+    )  # fmt: skip
+    registry = InMemoryModelRegistry()
+    booster = lgb.Booster(model_file=str(Path(root) / "bench-model.txt"))
+    version = registry.add_version(booster, metadata)
+    out = Path(root) / "bench-scores"
+    scored = score_transactions(settings, registry, transactions, version, out, Progress(quiet=True))
+    shutil.rmtree(out)
+    if spark is not None:
+        spark.stop()
+    return {"rows": scored.rows}
 
 
 def stage_materialize(root: str, profile: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -168,6 +209,7 @@ def _run_profile(
                   f"this machine has {machine_gib:.0f}")  # fmt: skip
         _report(scale, profile, "apply", stage_apply, str(root), profile, extra)  # materialize needs it
     else:
+        _report(scale, profile, "apply", stage_apply, str(root), profile, extra)
         built = _report(scale, profile, "training set", stage_training_set, str(root), profile, extra)
         if "error" in built:
             return
@@ -175,6 +217,8 @@ def _run_profile(
                       str(root), profile, extra, built["path"])  # fmt: skip
         if "auc" in fit:
             print(f"{scale:>5g}  {profile:<9} holdout AUC {fit['auc']:.4f}")
+            _report(scale, profile, f"score {SCORED_DAYS} days", stage_score, str(root), profile, extra,
+                    SCORED_DAYS)  # fmt: skip
     loaded = _report(scale, profile, "materialize", stage_materialize, str(root), profile, extra)
     if loaded.get("redis_mib"):
         per_entity = loaded["redis_mib"] * 2**20 / max(1, loaded["rows"])

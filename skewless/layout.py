@@ -13,6 +13,8 @@ the only place the folder structure is written down::
       served/         the API's served-feature log, partitioned by date
       deployments/    events.jsonl: deployment changes and automatic canary rollbacks
       monitoring/     reports/<model>-v<N>-<range>/ (JSON + HTML), metrics.prom, decisions.jsonl
+      staging/        jobs' work in progress (the spark profile's executors write batch scoring's
+                      features here), removed when the job ends
       registry.db     Feast file registry (embedded profile)
       online_store.db Feast SQLite online store (embedded profile)
       mlflow.db, mlartifacts/   MLflow tracking + model registry (embedded profile)
@@ -77,6 +79,11 @@ class DataLayout:
         """Training sets, one parquet file per content hash (on the spark profile also the folder
         the executors wrote it to, partitioned by split: ``<hash>-by-split``)."""
         return self.root / "training_sets"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Jobs' work in progress, each in its own folder removed when the job ends."""
+        return self.root / "staging"
 
     @property
     def reports_dir(self) -> Path:

@@ -12,24 +12,37 @@ with the model's name, version and feature service beside every score.
 
 from __future__ import annotations
 
+import shutil
 import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+from feast import FeatureStore
 
-from feature_repo.operations import historical_features, open_feature_store
+from feature_repo.operations import (
+    WrittenFeatures,
+    historical_features,
+    open_feature_store,
+    runs_on_spark,
+    write_historical_features,
+)
 from skewless.atomic import write_parquet_atomic
 from skewless.contract import CUSTOMER_KEY, MERCHANT_KEY, REQUEST_FIELDS
 from skewless.errors import DataNotFoundError, InputError
 from skewless.progress import Progress
-from skewless.registry import ModelRegistry
+from skewless.registry import ModelRegistry, RegisteredModel
 from skewless.settings import Settings
 
 __all__ = ["REQUIRED_COLUMNS", "BatchScores", "read_transactions", "score_transactions"]
 
 REQUIRED_COLUMNS = (CUSTOMER_KEY, MERCHANT_KEY, *REQUEST_FIELDS)
+_DAY = "__skewless_day"  # the partition column of the spark profile's features
 
 
 @dataclass(frozen=True)
@@ -114,30 +127,22 @@ def score_transactions(
     loaded = registry.load(model)
     frame = read_transactions(transactions)
     store = open_feature_store(settings)
-    features = loaded.encoding.features
     days = frame["transaction_time"].dt.strftime("%Y-%m-%d")
+    staging = settings.layout.staging_dir / f"score-{uuid.uuid4().hex}"
     files: list[Path] = []
     flagged = 0
-    for day in sorted(days.unique()):
-        requests = frame[days == day]
-        with progress.step(f"score {len(requests):,} transactions of {day} with v{loaded.version}"):
-            joined = historical_features(store, loaded.feature_service, requests)
-            scores = loaded.predict(loaded.encoding.encode(joined))
-            review = scores >= loaded.threshold
-            flagged += int(review.sum())
-            carried = [c for c in requests.columns if c in joined.columns and c not in features]
-            result = joined[carried + [f for f in features if f not in carried]].assign(
-                score=scores,
-                decision=["review" if flag else "approve" for flag in review],
-                threshold=loaded.threshold,
-                model_name=loaded.name,
-                model_version=loaded.version,
-                feature_service=loaded.feature_service,
-            )
-            result = result.sort_values("transaction_time", kind="stable").reset_index(drop=True)
-            path = out / f"date={day}" / "part-0.parquet"
-            write_parquet_atomic(pa.Table.from_pandas(result, preserve_index=False), path)
-            files.append(path)
+    try:
+        for day, count, features in _features_by_day(
+            store, loaded.feature_service, frame, days, staging, progress
+        ):
+            with progress.step(f"score {count:,} transactions of {day} with v{loaded.version}"):
+                result = _scored(features(), frame.columns, loaded)
+                flagged += int((result["decision"] == "review").sum())
+                path = out / f"date={day}" / "part-0.parquet"
+                write_parquet_atomic(pa.Table.from_pandas(result, preserve_index=False), path)
+                files.append(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return BatchScores(
         rows=len(frame),
         days=len(files),
@@ -150,3 +155,48 @@ def score_transactions(
         files=files,
         seconds=time.perf_counter() - started,
     )
+
+
+def _features_by_day(
+    store: FeatureStore,
+    service: str,
+    frame: pd.DataFrame,
+    days: pd.Series,
+    staging: Path,
+    progress: Progress,
+) -> Iterator[tuple[str, int, Callable[[], pd.DataFrame]]]:
+    """Per day: the day, its number of transactions and how to get them with their point-in-time
+    features (memory follows a day, not the table). On the spark profile the executors join and
+    transform all days at once and write them by day under ``staging``, and the driver reads one
+    day back at a time; otherwise each day is its own join."""
+    counts = days.value_counts().sort_index()
+    if not runs_on_spark(store):
+        for day, count in counts.items():
+            yield str(day), int(count), partial(historical_features, store, service, frame[days == day])
+        return
+    with progress.step(f"point-in-time features of {len(frame):,} transactions on Spark"):
+        dated = frame.assign(**{_DAY: days})
+        written = write_historical_features(store, service, dated, staging, _DAY, written_requests=())
+    for day, count in counts.items():
+        yield str(day), int(count), partial(_written_day, written, str(day))
+
+
+def _written_day(written: WrittenFeatures, day: str) -> pd.DataFrame:
+    return written.read(day).drop(columns=_DAY)
+
+
+def _scored(joined: pd.DataFrame, carried_columns: pd.Index, loaded: RegisteredModel) -> pd.DataFrame:
+    """One day's transactions (their own columns, the features), scored and decided, by time."""
+    features = loaded.encoding.features
+    scores = loaded.predict(loaded.encoding.encode(joined))
+    review = scores >= loaded.threshold
+    carried = [c for c in carried_columns if c in joined.columns and c not in features]
+    result = joined[carried + [f for f in features if f not in carried]].assign(
+        score=scores,
+        decision=np.where(review, "review", "approve"),
+        threshold=loaded.threshold,
+        model_name=loaded.name,
+        model_version=loaded.version,
+        feature_service=loaded.feature_service,
+    )
+    return result.sort_values("transaction_time", kind="stable").reset_index(drop=True)

@@ -26,8 +26,8 @@ from feature_repo.operations import (
     ONE_MICROSECOND,
     feature_service_schema,
     historical_features,
-    historical_features_written,
     runs_on_spark,
+    write_historical_features,
 )
 from skewless.atomic import move_directory, write_parquet_by_content
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
@@ -277,9 +277,11 @@ def _build(
     ):
         columns = [*features, *AUDIT_COLUMNS]
         if runs_on_spark(store):  # joined, transformed and written by the executors
-            joined = historical_features_written(
+            written = write_historical_features(
                 store, config.feature_service, entity_rows, partitioned, "split", columns
             )
+            joined = written.read()
+            del written
         else:
             joined = historical_features(store, config.feature_service, entity_rows, columns)
         del entity_rows  # the rows joined carry their columns: one copy held, not two

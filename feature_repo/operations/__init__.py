@@ -6,9 +6,10 @@ from feature_repo.operations.apply import ApplySummary, apply_feature_repo
 from feature_repo.operations.config import load_repo_config, open_feature_store, open_profile_spark_session
 from feature_repo.operations.historical import (
     ONE_MICROSECOND,
+    WrittenFeatures,
     historical_features,
-    historical_features_written,
     runs_on_spark,
+    write_historical_features,
 )
 from feature_repo.operations.materialize import MaterializeSummary, longest_ttl, materialize_features
 from feature_repo.operations.online import OnlineFeatures, read_online_features
@@ -39,7 +40,6 @@ __all__ = [
     "feature_service_schema",
     "get_feature_service",
     "historical_features",
-    "historical_features_written",
     "load_repo_config",
     "longest_ttl",
     "lookup_online_features",
@@ -53,4 +53,6 @@ __all__ = [
     "ServiceRead",
     "ServiceReader",
     "is_missing",
+    "WrittenFeatures",
+    "write_historical_features",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,13 @@ from feature_repo.operations.services import get_feature_service, service_inputs
 from skewless.contract import EVENT_TIMESTAMP
 from skewless.errors import ConfigurationError, InputError
 
-__all__ = ["ONE_MICROSECOND", "historical_features", "historical_features_written", "runs_on_spark"]
+__all__ = [
+    "ONE_MICROSECOND",
+    "WrittenFeatures",
+    "historical_features",
+    "runs_on_spark",
+    "write_historical_features",
+]
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 _ROW = "__skewless_row"  # each request's position, through the store and back
@@ -55,37 +63,71 @@ def runs_on_spark(store: FeatureStore) -> bool:
     return bool(offline_spark_properties(store.config.offline_store))
 
 
-def historical_features_written(
+@dataclass(frozen=True)
+class WrittenFeatures:
+    """Point-in-time features the executors wrote as parquet partitioned by ``partition_by``, read
+    back by the driver a partition at a time (or whole): each read is what ``historical_features``
+    returns for those requests."""
+
+    folder: Path
+    partition_by: str
+    requests: pd.DataFrame
+    entity_columns: list[str]
+    columns: Collection[str] | None
+
+    def values(self) -> list[str]:
+        """The partitions' values, sorted (as the executors wrote them: strings)."""
+        prefix = f"{self.partition_by}="
+        found = (unquote(p.name[len(prefix) :]) for p in self.folder.iterdir() if p.name.startswith(prefix))
+        return sorted(found)
+
+    def read(self, value: str | None = None) -> pd.DataFrame:
+        """The requests of partition ``value`` (all if None) with their features, in their order."""
+        partitioning = ds.partitioning(pa.schema([pa.field(self.partition_by, pa.string())]), flavor="hive")
+
+        def fetch() -> pa.Table:  # the partition's values as written, not as Arrow would guess them
+            if value is None:
+                return pq.read_table(self.folder, partitioning=partitioning)
+            if value not in self.values():
+                raise InputError(f"no partition {self.partition_by}={value} in {self.folder}")
+            table = pq.read_table(self.folder / f"{self.partition_by}={quote(value, safe='')}")
+            return table.append_column(self.partition_by, pa.array([value] * len(table), pa.string()))
+
+        return _answer(fetch, self.requests, self.entity_columns, self.columns)
+
+
+def write_historical_features(
     store: FeatureStore,
     service: str,
     requests: pd.DataFrame,
     folder: Path,
     partition_by: str,
     columns: Collection[str] | None = None,
-) -> pd.DataFrame:
-    """``historical_features`` on Spark's offline store, the set joined, given its on-demand
-    features and written as parquet by the executors, then read back: the driver never collects
-    the joined set nor runs the on-demand views (Feast's Spark store would do both: Feast issue
-    5475).
+    written_requests: Collection[str] | None = None,
+) -> WrittenFeatures:
+    """``historical_features`` on Spark's offline store, the answer joined, given its on-demand
+    features and written as parquet by the executors: the driver never collects the joined set nor
+    runs the on-demand views (Feast's Spark store would do both: Feast issue 5475), and reads back
+    what it needs a partition at a time.
 
     Args:
         store: the feature store (the spark profile's).
         service: feature service name.
-        requests: as for ``historical_features``; every column goes through Spark and is written.
+        requests: as for ``historical_features``.
         folder: where the executors write (storage the driver and the executors share), partitioned
             by ``partition_by``, with the requests' position in ``__skewless_row``.
-        partition_by: a string column of ``requests`` without nulls (the training set's split).
+        partition_by: a string column of ``requests`` without nulls (the training set's split, the
+            scored transactions' day).
         columns: as for ``historical_features``.
-
-    Returns:
-        What ``historical_features`` returns for the same requests.
+        written_requests: the requests' columns written beside the features (all if None; always
+            those Feast reads and ``partition_by``); the others join each partition by row when read.
 
     Raises:
         ConfigurationError: the store's offline store is not Spark's.
         InputError: no requests, or ``partition_by`` missing or with nulls.
     """
     if not runs_on_spark(store):
-        raise ConfigurationError("historical_features_written needs the spark profile's offline store")
+        raise ConfigurationError("write_historical_features needs the spark profile's offline store")
     if requests.empty:
         raise InputError("no requests to retrieve features for")
     if partition_by not in requests.columns or requests[partition_by].isna().any():
@@ -94,7 +136,8 @@ def historical_features_written(
         )
     from pyspark.sql import functions
 
-    entity_df = _entity_rows(store, service, requests, also=requests.columns)  # all: the set is whole
+    also = [partition_by, *(requests.columns if written_requests is None else written_requests)]
+    entity_df = _entity_rows(store, service, requests, also=also)
     entity_columns = [*entity_df.columns]
     job = store.get_historical_features(entity_df=entity_df, features=get_feature_service(store, service))
     del entity_df
@@ -103,12 +146,7 @@ def historical_features_written(
         "transaction_time", functions.col(EVENT_TIMESTAMP) + functions.expr("INTERVAL 1 MICROSECOND")
     )  # the exact time again (the on-demand views saw it to the second)
     joined.write.mode("overwrite").partitionBy(partition_by).parquet(str(folder))
-
-    def read_back() -> pa.Table:  # the partition's values as written, not as Arrow would guess them
-        partitioning = ds.partitioning(pa.schema([pa.field(partition_by, pa.string())]), flavor="hive")
-        return pq.read_table(folder, partitioning=partitioning)
-
-    return _answer(read_back, requests, entity_columns, columns)
+    return WrittenFeatures(folder, partition_by, requests, entity_columns, columns)
 
 
 def _entity_rows(

@@ -19,15 +19,15 @@ import sqlglot
 from feature_repo.operations import (
     feature_service_schema,
     historical_features,
-    historical_features_written,
     open_feature_store,
     open_profile_spark_session,
+    write_historical_features,
 )
 from feature_repo.operations.on_demand import OnDemandRetrievalJob
 from feature_repo.pipeline import build_features, build_features_on_spark
 from feature_repo.pipeline.portable import pipeline_query, render, to_spark
 from simulation import simulate
-from skewless.errors import ConfigurationError
+from skewless.errors import ConfigurationError, InputError
 from skewless.layout import DataLayout
 from skewless.progress import Progress
 from skewless.registry import CHAMPION
@@ -111,6 +111,17 @@ def test_training_set_equals_the_embedded_profiles(
     )
 
 
+def _refuse_collecting_the_join(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any collect of Feast's joined answer to the driver (where it would run the on-demand views)
+    fails the test."""
+
+    def collected(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the joined set was collected to the driver")
+
+    for method in ("to_arrow", "to_df", "_to_arrow_internal", "_to_df_internal"):
+        monkeypatch.setattr(OnDemandRetrievalJob, method, collected)
+
+
 def test_the_executors_add_the_on_demand_features_as_the_driver_does(
     spark_world: SparkWorld, trained_world: TrainedWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,17 +134,25 @@ def test_the_executors_add_the_on_demand_features_as_the_driver_does(
     ].sample(n=400, random_state=3)  # fmt: skip
     on_driver = historical_features(store, service, requests, columns=features)
 
-    def collected(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the joined set was collected to the driver")
-
-    for method in ("to_arrow", "to_df", "_to_arrow_internal", "_to_df_internal"):
-        monkeypatch.setattr(OnDemandRetrievalJob, method, collected)
-    written = historical_features_written(store, service, requests, tmp_path / "set", "split", features)
-    assert (tmp_path / "set" / "split=train").is_dir()
-    assert written["txn_count_1h_now"].notna().mean() > 0.5  # an on-demand feature, really computed
-    pd.testing.assert_frame_equal(written[on_driver.columns], on_driver, check_exact=True)
+    _refuse_collecting_the_join(monkeypatch)
+    written = write_historical_features(store, service, requests, tmp_path / "set", "split", features)
+    assert written.values() == sorted(SPLITS)
+    whole = written.read()
+    assert whole["txn_count_1h_now"].notna().mean() > 0.5  # an on-demand feature, really computed
+    pd.testing.assert_frame_equal(whole[on_driver.columns], on_driver, check_exact=True)
+    for split in SPLITS:  # a partition at a time: that partition's requests, in their order
+        expected = on_driver[requests["split"].to_numpy() == split].reset_index(drop=True)
+        pd.testing.assert_frame_equal(written.read(split)[on_driver.columns], expected, check_exact=True)
+    with pytest.raises(InputError, match="no partition split=nope"):
+        written.read("nope")
+    # the requests' columns not written join by row when read back, as they were
+    lean = write_historical_features(
+        store, service, requests, tmp_path / "lean", "split", features, written_requests=()
+    )
+    assert "transaction_id" not in pq.read_schema(next((tmp_path / "lean").rglob("*.parquet"))).names
+    pd.testing.assert_frame_equal(lean.read()[on_driver.columns], on_driver, check_exact=True)
     with pytest.raises(ConfigurationError, match="spark profile"):
-        historical_features_written(
+        write_historical_features(
             open_feature_store(trained_world.settings), service, requests, tmp_path / "x", "split"
         )
 
@@ -166,16 +185,21 @@ def test_predict_after_spark_materialization_into_redis_cluster_equals_embedded(
 
 
 def test_batch_scores_on_spark_are_the_embedded_profiles(
-    spark_world: SparkWorld, trained_world: TrainedWorld, tmp_path: Path
+    spark_world: SparkWorld, trained_world: TrainedWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``skewless score`` on the spark profile: point-in-time features from Feast's Spark store, one
-    partition per day, the same scores as the embedded profile's for the same transactions."""
+    """``skewless score`` on the spark profile: point-in-time features from Feast's Spark store, joined
+    and transformed by the executors (never collected to the driver) and written by day, the same
+    scores as the embedded profile's for the same transactions."""
     holdout = trained_world.training_set.split("holdout")
     days = holdout["transaction_time"].dt.floor("D")
     rows = holdout[days.isin(sorted(days.unique())[:2])]  # two days: two partitions, each its own join
     transactions = rows[["transaction_id", *REQUIRED_COLUMNS]].reset_index(drop=True)
     written = {}
     for name, world in (("spark", spark_world), ("embedded", trained_world)):
+        if name == "spark":
+            _refuse_collecting_the_join(monkeypatch)
+        else:
+            monkeypatch.undo()
         scored = score_transactions(
             world.settings, world.registry, transactions, CHAMPION, tmp_path / name, QUIET
         )
@@ -183,6 +207,7 @@ def test_batch_scores_on_spark_are_the_embedded_profiles(
         frame = pd.concat([pd.read_parquet(path) for path in scored.files], ignore_index=True)
         written[name] = frame.drop(columns=["model_version"]).sort_values("transaction_id", ignore_index=True)
     assert written["spark"]["amount_mean_30d"].notna().mean() > 0.9  # features joined, not all missing
+    assert not any(spark_world.settings.layout.staging_dir.iterdir())  # the executors' features removed
     pd.testing.assert_frame_equal(written["spark"], written["embedded"], check_exact=True)
 
 
