@@ -6,11 +6,13 @@ profile runs its own stages on a copy of it, every stage in a process of its own
 - embedded: the feature build in DuckDB, ``feast apply``, the training set through our ASOF
   offline store, LightGBM on one machine, batch scoring of the last week's transactions
   (``skewless score``) with that model, materialization into SQLite;
-- spark: the same SQL on Spark (local[2] here; a cluster by SKEWLESS_SPARK_MASTER), the training
-  set through Feast's Spark offline store (joined, given its on-demand features and written by
-  the executors), LightGBM on Dask (two local workers), batch scoring with the features from the
-  executors, materialization by Feast's Spark engine into Redis (a private redis-server; the
-  Feast registry on a fresh PostgreSQL database).
+- spark: the same SQL on Spark (local[2] here; a cluster by SKEWLESS_SPARK_MASTER), ``feast
+  apply`` (the registry on a fresh PostgreSQL database), the training set through Feast's Spark
+  offline store (joined, given its on-demand features and written by the executors), LightGBM on
+  Dask (two local workers), batch scoring with the features from the executors, materialization
+  by Feast's Spark engine into Redis (a private redis-server).
+
+Batch scoring uses the fit stage's model, so it runs only where the fit did.
 
 Peak memory is the stage's Python process and, separately, all its descendants together (Spark's
 JVM and Python workers, Dask's workers), sampled; a stage that dies (out of memory) is reported
@@ -130,15 +132,16 @@ def stage_score(root: str, profile: str, extra: dict[str, Any], days: int) -> di
     from skewless.progress import Progress
     from skewless.registry import InMemoryModelRegistry, ModelMetadata, TrainingData
     from training.batch_scoring import score_transactions
+    from training.config import TrainingConfig
 
     settings = _settings(root, profile, extra)
     spark = open_profile_spark_session(settings) if profile == "spark" else None
-    transactions = pd.read_parquet(settings.layout.transactions)
-    last = transactions["transaction_time"].max().floor("D")
-    transactions = transactions[transactions["transaction_time"] >= last - pd.Timedelta(days=days - 1)]
+    last = pd.read_parquet(settings.layout.transactions, columns=["transaction_time"]).max().iloc[0]
+    since = last.floor("D") - pd.Timedelta(days=days - 1)
+    transactions = pd.read_parquet(settings.layout.transactions, filters=[("transaction_time", ">=", since)])
     now = datetime.now(UTC)
     metadata = ModelMetadata(
-        model_name="fraud_detection", feature_service="fraud_detection_v1",
+        model_name="fraud_detection", feature_service=TrainingConfig().feature_service,
         encoding=FeatureEncoding.from_dict(json.loads((Path(root) / "bench-encoding.json").read_text())),
         decision_threshold=0.5, review_cost=1.0, training_data=TrainingData("", "", now, now, now),
     )  # fmt: skip
@@ -203,13 +206,12 @@ def _run_profile(
         return
     machine_gib = psutil.virtual_memory().total / 2**30
     needed_gib = _spark_driver_gib(transactions) if profile == "spark" else 0.0
+    _report(scale, profile, "apply", stage_apply, str(root), profile, extra)
     if needed_gib > machine_gib:  # it would be killed after many minutes: say so instead
         for name in ("training set", "fit (Dask)"):
             print(f"{scale:>5g}  {profile:<9} {name:<16} not run: needs about {needed_gib:.0f} GiB, "
                   f"this machine has {machine_gib:.0f}")  # fmt: skip
-        _report(scale, profile, "apply", stage_apply, str(root), profile, extra)  # materialize needs it
     else:
-        _report(scale, profile, "apply", stage_apply, str(root), profile, extra)
         built = _report(scale, profile, "training set", stage_training_set, str(root), profile, extra)
         if "error" in built:
             return

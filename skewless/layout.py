@@ -13,8 +13,8 @@ the only place the folder structure is written down::
       served/         the API's served-feature log, partitioned by date
       deployments/    events.jsonl: deployment changes and automatic canary rollbacks
       monitoring/     reports/<model>-v<N>-<range>/ (JSON + HTML), metrics.prom, decisions.jsonl
-      staging/        jobs' work in progress (the spark profile's executors write batch scoring's
-                      features here), removed when the job ends
+      staging/        jobs' work in progress, a folder per job removed when it ends (the spark
+                      profile's executors write batch scoring's features here)
       registry.db     Feast file registry (embedded profile)
       online_store.db Feast SQLite online store (embedded profile)
       mlflow.db, mlartifacts/   MLflow tracking + model registry (embedded profile)

@@ -7,7 +7,10 @@ it (what the online store held when the API scored it, and what training read), 
 same on-demand transforms inside Feast, and scores with the native booster at the model's
 own threshold. Transactions are taken a day at a time, so memory follows the largest day,
 not the table, and each day is written as ``DIR/date=YYYY-MM-DD/part-0.parquet`` (atomic)
-with the model's name, version and feature service beside every score.
+with the model's name, version and feature service beside every score. On the spark profile
+the executors join every day's features and run the on-demand views in one Spark job, writing
+them by day under the layout's staging folder (removed after); the driver reads back and
+scores a day at a time, and never collects the join (Feast issue 5475).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from skewless.settings import Settings
 __all__ = ["REQUIRED_COLUMNS", "BatchScores", "read_transactions", "score_transactions"]
 
 REQUIRED_COLUMNS = (CUSTOMER_KEY, MERCHANT_KEY, *REQUEST_FIELDS)
-_DAY = "__skewless_day"  # the partition column of the spark profile's features
+_DAY = "skewless_day"  # the partition column of the spark profile's features
 
 
 @dataclass(frozen=True)
@@ -170,10 +173,14 @@ def _features_by_day(
     transform all days at once and write them by day under ``staging``, and the driver reads one
     day back at a time; otherwise each day is its own join."""
     counts = days.value_counts().sort_index()
+    if counts.empty:
+        return
     if not runs_on_spark(store):
         for day, count in counts.items():
             yield str(day), int(count), partial(historical_features, store, service, frame[days == day])
         return
+    if _DAY in frame.columns:
+        raise InputError(f"the transactions may not have a column named {_DAY} (their day goes there)")
     with progress.step(f"point-in-time features of {len(frame):,} transactions on Spark"):
         dated = frame.assign(**{_DAY: days})
         written = write_historical_features(store, service, dated, staging, _DAY, written_requests=())

@@ -80,6 +80,13 @@ class TrainingConfig:
     distort the probabilities that calibration and the cost threshold rely on:
     early stopping on PR-AUC (average precision), leaves of at least 100 rows, and
     a decision threshold chosen to minimise the business cost.
+
+    ``legit_sample_rate`` below 1 is a memory lever for sets too large to hold: the train
+    split keeps every fraud and that share of its legitimate rows (drawn by transaction id
+    and seed, so the same rows on every run and profile), each kept one weighted
+    ``1 / legit_sample_rate``. Weighted, the loss is the whole split's in expectation, so
+    the probabilities stay calibrated; validation and holdout stay whole, so early stopping,
+    the threshold and the gate see the traffic as it is.
     """
 
     feature_service: str = FEATURE_SERVICE_V1
@@ -101,6 +108,7 @@ class TrainingConfig:
     dask_min_rows: int = 5_000_000
     dask_scheduler: str | None = None
     dask_workers: int = 2
+    legit_sample_rate: float = 1.0  # share of the train split's legitimate rows kept (see above)
     learning_rate: float = 0.05
     num_leaves: int = 15
     min_data_in_leaf: int = 100

@@ -31,14 +31,14 @@ from feature_repo.operations import (
 )
 from skewless.atomic import move_directory, write_parquet_by_content
 from skewless.contract import CUSTOMER_KEY, EVENT_TIMESTAMP, MERCHANT_KEY, REQUEST_FIELDS
-from skewless.errors import DataNotFoundError, InvalidDateRangeError
+from skewless.errors import ConfigurationError, DataNotFoundError, InvalidDateRangeError
 from skewless.labels import CHARGEBACK_WINDOW_DAYS, LabelSource, labels_sql
 from skewless.layout import DataLayout
 from skewless.progress import Progress
 from skewless.raw_data import RawDataManifest, read_manifest
 from training.config import TrainingConfig
 
-__all__ = ["LABEL", "SPLITS", "TrainingSet", "build_training_set"]
+__all__ = ["LABEL", "SPLITS", "TrainingSet", "build_training_set", "sampling_draw"]
 
 LABEL = "is_fraud"
 SPLITS = ("train", "validation", "holdout")
@@ -59,10 +59,26 @@ class TrainingSet:
     content_hash: str
     path: Path
     cutoff: datetime
+    seed: int = 0  # of the legitimate rows' sampling draw
+    legit_sample_rate: float = 1.0  # share of the train split's legitimate rows kept
 
     def split(self, name: str) -> pd.DataFrame:
         """Rows of one split (train, validation or holdout)."""
         return self.frame[self.frame["split"] == name]
+
+    def sampling_weights(self) -> np.ndarray:
+        """Each row's inverse chance of being in the set: ``1 / legit_sample_rate`` for the train
+        split's legitimate rows, 1 for the others. Weighted so, the set counts as the unsampled one."""
+        sampled = (self.frame["split"] == "train") & (self.frame[LABEL] == 0)
+        return np.where(sampled.to_numpy(), 1.0 / self.legit_sample_rate, 1.0)
+
+    def uniform_sample(self, name: str) -> pd.DataFrame:
+        """Rows of one split as a uniform sample of the unsampled split: where the train split's
+        legitimate rows were sampled, its frauds are drawn by the same rule (all rows otherwise)."""
+        rows = self.split(name)
+        if name != "train" or self.legit_sample_rate >= 1.0:
+            return rows
+        return rows[sampling_draw(rows["transaction_id"], self.seed) < self.legit_sample_rate]
 
     def time_range(self, name: str | None = None) -> tuple[datetime, datetime]:
         """First and last transaction time, of one split or of all rows."""
@@ -228,6 +244,33 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
     return rows, cutoff
 
 
+def sampling_draw(transaction_ids: pd.Series, seed: int) -> np.ndarray:
+    """Each transaction's draw in [0, 1) from its id and ``seed``: the same on every run and profile."""
+    hashed = pd.util.hash_pandas_object(transaction_ids, index=False, hash_key=f"{seed:016d}"[-16:])
+    draw: np.ndarray = (hashed.to_numpy() >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return draw
+
+
+def _sample_legitimate(rows: pd.DataFrame, config: TrainingConfig) -> pd.DataFrame:
+    """The train split's frauds and ``config.legit_sample_rate`` of its legitimate rows, each of
+    those weighted ``1 / rate`` (times any weight it has); validation and holdout whole.
+
+    Raises:
+        ConfigurationError: the rate is not in (0, 1].
+    """
+    rate = config.legit_sample_rate
+    if not 0.0 < rate <= 1.0:
+        raise ConfigurationError(f"legit_sample_rate must be in (0, 1], got {rate}")
+    if rate == 1.0:
+        return rows
+    legit = ((rows["split"] == "train") & (rows[LABEL] == 0)).to_numpy()
+    kept = ~legit | (sampling_draw(rows["transaction_id"], config.seed) < rate)
+    rows = rows[kept].reset_index(drop=True)
+    weight = rows["weight"].to_numpy() if "weight" in rows.columns else np.ones(len(rows))
+    rows["weight"] = np.where(legit[kept], weight / rate, weight)
+    return rows
+
+
 def _moved(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """``frame[names]``, each column taken out of ``frame`` as it is copied: a training set's
     columns are held twice one at a time, not all at once."""
@@ -270,6 +313,7 @@ def _build(
 ) -> TrainingSet:
     """The body of ``build_training_set``, the labelled rows its own (freed once joined)."""
     entity_rows, cutoff = labelled_entity_rows(layout, config)
+    entity_rows = _sample_legitimate(entity_rows, config)  # before the join: its cost shrinks too
     if not entity_rows["transaction_id"].is_monotonic_increasing:  # sorted here, while memory is free
         entity_rows = entity_rows.sort_values("transaction_id", ignore_index=True)
     with progress.step(
@@ -304,4 +348,6 @@ def _build(
         content_hash=content_hash,
         path=path,
         cutoff=cutoff,
+        seed=config.seed,
+        legit_sample_rate=config.legit_sample_rate,
     )

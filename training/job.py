@@ -130,7 +130,7 @@ def train_and_register(
             f"{name} on {ts.feature_service}: evaluation",
             _champion_comparison(registry, ts, config.review_cost),
         )
-        train = ts.split("train")
+        train = ts.uniform_sample("train")  # the split as served traffic has it, if its rows were sampled
         profile = build_reference_profile(
             train,
             ts.features,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
@@ -108,13 +109,14 @@ def _rows(ts: TrainingSet, rules: ValidationRules) -> list[Check]:
     frame = ts.frame
     duplicated = int(frame.duplicated([CUSTOMER_KEY, EVENT_TIMESTAMP]).sum())
     checks = [Check("rows: no duplicate entity-timestamp", duplicated == 0, f"{duplicated} duplicated")]
-    rate = float(frame[LABEL].mean()) if len(frame) else 0.0
+    # the unsampled set's rate, where the train split's legitimate rows were sampled
+    rate = float(np.average(frame[LABEL], weights=ts.sampling_weights())) if len(frame) else 0.0
     sane = rules.min_label_rate <= rate <= rules.max_label_rate
-    checks.append(
-        Check(
-            "label rate", sane, f"{rate:.3%} (bounds {rules.min_label_rate:.1%}..{rules.max_label_rate:.0%})"
-        )
+    bounds = f"(bounds {rules.min_label_rate:.1%}..{rules.max_label_rate:.0%})"
+    sampled = (
+        f", legitimate train rows sampled at {ts.legit_sample_rate:g}" if ts.legit_sample_rate < 1 else ""
     )
+    checks.append(Check("label rate", sane, f"{rate:.3%} {bounds}{sampled}"))
     for split in SPLITS:
         classes = set(frame.loc[frame["split"] == split, LABEL].unique())
         checks.append(Check(f"split {split}: both classes", classes == {0, 1}, f"classes {sorted(classes)}"))

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,7 @@ def runs_on_spark(store: FeatureStore) -> bool:
     return bool(offline_spark_properties(store.config.offline_store))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WrittenFeatures:
     """Point-in-time features the executors wrote as parquet partitioned by ``partition_by``, read
     back by the driver a partition at a time (or whole): each read is what ``historical_features``
@@ -77,9 +77,12 @@ class WrittenFeatures:
 
     def values(self) -> list[str]:
         """The partitions' values, sorted (as the executors wrote them: strings)."""
+        return sorted(self._folders())
+
+    def _folders(self) -> dict[str, Path]:
+        """Each partition's folder by its value (Spark escapes some characters in the name as %XX)."""
         prefix = f"{self.partition_by}="
-        found = (unquote(p.name[len(prefix) :]) for p in self.folder.iterdir() if p.name.startswith(prefix))
-        return sorted(found)
+        return {unquote(p.name[len(prefix) :]): p for p in self.folder.iterdir() if p.name.startswith(prefix)}
 
     def read(self, value: str | None = None) -> pd.DataFrame:
         """The requests of partition ``value`` (all if None) with their features, in their order."""
@@ -88,10 +91,13 @@ class WrittenFeatures:
         def fetch() -> pa.Table:  # the partition's values as written, not as Arrow would guess them
             if value is None:
                 return pq.read_table(self.folder, partitioning=partitioning)
-            if value not in self.values():
+            folder = self._folders().get(value)
+            if folder is None:
                 raise InputError(f"no partition {self.partition_by}={value} in {self.folder}")
-            table = pq.read_table(self.folder / f"{self.partition_by}={quote(value, safe='')}")
-            return table.append_column(self.partition_by, pa.array([value] * len(table), pa.string()))
+            table = pq.read_table(folder)
+            return table.append_column(
+                self.partition_by, pa.repeat(pa.scalar(value, pa.string()), len(table))
+            )
 
         return _answer(fetch, self.requests, self.entity_columns, self.columns)
 
@@ -124,15 +130,18 @@ def write_historical_features(
 
     Raises:
         ConfigurationError: the store's offline store is not Spark's.
-        InputError: no requests, or ``partition_by`` missing or with nulls.
+        InputError: no requests, or ``partition_by`` missing, with nulls or empty values, or
+            starting with ``_`` or ``.`` (Arrow's folder reading skips such folders).
     """
     if not runs_on_spark(store):
         raise ConfigurationError("write_historical_features needs the spark profile's offline store")
     if requests.empty:
         raise InputError("no requests to retrieve features for")
-    if partition_by not in requests.columns or requests[partition_by].isna().any():
+    if partition_by.startswith(("_", ".")):
+        raise InputError(f"cannot partition by '{partition_by}': Arrow skips folders named _… or .…")
+    if partition_by not in requests.columns or (requests[partition_by].fillna("") == "").any():
         raise InputError(
-            f"the requests need a '{partition_by}' column without missing values to partition by"
+            f"the requests need a '{partition_by}' column without missing or empty values to partition by"
         )
     from pyspark.sql import functions
 

@@ -8,9 +8,9 @@ column and field mapping, and everything else is Feast's own: the point-in-time 
 ``pull_latest_from_table_or_query`` through this store). Its job is wrapped in ``on_demand.py``'s
 ``OnDemandRetrievalJob``: ``to_arrow`` runs the on-demand views on the driver after the join, as
 Feast does (Feast issue 5475), but only on the inputs a function reads, in batches;
-``to_spark_df`` runs them on the executors, per partition (how training sets are built:
-``historical.historical_features_written``). Nothing in ``definitions.py`` names an engine.
-Chosen in ``feature_store.spark.yaml`` by class path.
+``to_spark_df`` runs them on the executors, per partition (how training sets and batch scoring's
+features are built: ``historical.write_historical_features``). Nothing in ``definitions.py``
+names an engine. Chosen in ``feature_store.spark.yaml`` by class path.
 """
 
 from __future__ import annotations

@@ -24,6 +24,12 @@ __all__: list[str] = []
 SCORES_FOLDER = Path("scores")
 
 
+def _positive_rate(value: float) -> float:
+    if value <= 0.0:
+        raise typer.BadParameter("must be above 0 (and at most 1)")
+    return value
+
+
 @app.command("train")
 def train_command(
     ctx: typer.Context,
@@ -42,6 +48,16 @@ def train_command(
     dask_workers: Annotated[
         int, typer.Option(min=1, help="Workers of the local Dask cluster.")
     ] = TrainingConfig.dask_workers,
+    legit_sample_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            callback=_positive_rate,
+            help="Keep this share of the train split's legitimate rows (every fraud), weighted back; "
+            "for sets too large to hold.",
+        ),
+    ] = TrainingConfig.legit_sample_rate,
 ) -> None:
     """Point-in-time training from the feature service; logs to MLflow, registers a challenger."""
     run = invocation(ctx)
@@ -50,7 +66,7 @@ def train_command(
 
     config = TrainingConfig(
         cutoff=utc(cutoff), seed=seed, shuffle_labels=shuffle_labels, dask_min_rows=dask_min_rows,
-        dask_scheduler=dask_scheduler, dask_workers=dask_workers,
+        dask_scheduler=dask_scheduler, dask_workers=dask_workers, legit_sample_rate=legit_sample_rate,
     )  # fmt: skip
     outcome = train_and_register(run.settings, run.registry, config, Progress())
     echo_json(

@@ -151,6 +151,10 @@ def test_the_executors_add_the_on_demand_features_as_the_driver_does(
     )
     assert "transaction_id" not in pq.read_schema(next((tmp_path / "lean").rglob("*.parquet"))).names
     pd.testing.assert_frame_equal(lean.read()[on_driver.columns], on_driver, check_exact=True)
+    with pytest.raises(InputError, match="Arrow skips"):
+        write_historical_features(store, service, requests.assign(_part="a"), tmp_path / "x", "_part")
+    with pytest.raises(InputError, match="without missing or empty values"):
+        write_historical_features(store, service, requests.assign(split=""), tmp_path / "x", "split")
     with pytest.raises(ConfigurationError, match="spark profile"):
         write_historical_features(
             open_feature_store(trained_world.settings), service, requests, tmp_path / "x", "split"
@@ -192,7 +196,7 @@ def test_batch_scores_on_spark_are_the_embedded_profiles(
     scores as the embedded profile's for the same transactions."""
     holdout = trained_world.training_set.split("holdout")
     days = holdout["transaction_time"].dt.floor("D")
-    rows = holdout[days.isin(sorted(days.unique())[:2])]  # two days: two partitions, each its own join
+    rows = holdout[days.isin(sorted(days.unique())[:2])]  # two days: two partitions (one Spark job on spark)
     transactions = rows[["transaction_id", *REQUIRED_COLUMNS]].reset_index(drop=True)
     written = {}
     for name, world in (("spark", spark_world), ("embedded", trained_world)):
@@ -208,6 +212,15 @@ def test_batch_scores_on_spark_are_the_embedded_profiles(
         written[name] = frame.drop(columns=["model_version"]).sort_values("transaction_id", ignore_index=True)
     assert written["spark"]["amount_mean_30d"].notna().mean() > 0.9  # features joined, not all missing
     assert not any(spark_world.settings.layout.staging_dir.iterdir())  # the executors' features removed
+    nothing = score_transactions(
+        spark_world.settings, spark_world.registry, transactions.head(0), CHAMPION, tmp_path / "none", QUIET
+    )
+    assert (nothing.rows, nothing.files) == (0, [])  # no Spark job for no transactions
+    with pytest.raises(InputError, match="skewless_day"):
+        score_transactions(
+            spark_world.settings, spark_world.registry, transactions.assign(skewless_day="x"), CHAMPION,
+            tmp_path / "refused", QUIET,
+        )  # fmt: skip
     pd.testing.assert_frame_equal(written["spark"], written["embedded"], check_exact=True)
 
 

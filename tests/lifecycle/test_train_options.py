@@ -1,5 +1,6 @@
-"""`skewless train`'s Dask options reach the training configuration (in-process, training stubbed:
-what training does with them is tests/training/test_dask_training.py)."""
+"""`skewless train`'s Dask and sampling options reach the training configuration (in-process,
+training stubbed: what training does with them is tests/training/test_dask_training.py and
+test_dataset.py)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,14 @@ class _Stop(Exception):
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ([], (TrainingConfig.dask_min_rows, None, TrainingConfig.dask_workers)),
+        ([], (TrainingConfig.dask_min_rows, None, TrainingConfig.dask_workers, 1.0)),
         (
             ["--dask-min-rows", "1000", "--dask-scheduler", "tcp://scheduler:8786", "--dask-workers", "4"],
-            (1000, "tcp://scheduler:8786", 4),
+            (1000, "tcp://scheduler:8786", 4, 1.0),
+        ),
+        (
+            ["--legit-sample-rate", "0.1"],
+            (TrainingConfig.dask_min_rows, None, TrainingConfig.dask_workers, 0.1),
         ),
     ],
 )
@@ -42,10 +47,14 @@ def test_the_dask_options_reach_the_training_config(
     root = make_workspace(tmp_path / "ws").root_dir
     result = CliRunner().invoke(app, ["--root-dir", str(root), "train", *options])
     assert isinstance(result.exception, _Stop), result.output
-    assert [(c.dask_min_rows, c.dask_scheduler, c.dask_workers) for c in seen] == [expected]
+    got = [(c.dask_min_rows, c.dask_scheduler, c.dask_workers, c.legit_sample_rate) for c in seen]
+    assert got == [expected]
 
 
-def test_a_dask_worker_count_below_one_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "options", [["--dask-workers", "0"], ["--legit-sample-rate", "0"], ["--legit-sample-rate", "1.5"]]
+)
+def test_a_count_or_rate_out_of_range_is_refused(tmp_path: Path, options: list[str]) -> None:
     root = make_workspace(tmp_path / "ws").root_dir
-    result = CliRunner().invoke(app, ["--root-dir", str(root), "train", "--dask-workers", "0"])
-    assert result.exit_code == 2 and "dask-workers" in result.output
+    result = CliRunner().invoke(app, ["--root-dir", str(root), "train", *options])
+    assert result.exit_code == 2 and options[0].lstrip("-") in result.output

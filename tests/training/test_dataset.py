@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
 
 from feature_repo.operations import feature_service_schema, open_feature_store
+from skewless.errors import ConfigurationError
 from tests.conftest import QUIET
 from tests.factories import TRAIN_END
 from tests.worlds import TrainedWorld
-from training.dataset import build_training_set
+from training.dataset import LABEL, build_training_set, sampling_draw
+from training.model import predict, train_model
 
 
 def test_features_come_from_the_feature_service(trained_world: TrainedWorld) -> None:
@@ -68,3 +75,49 @@ def test_same_inputs_same_hash(trained_world: TrainedWorld) -> None:
     assert again.path.is_file() and again.path.name.startswith(again.content_hash[:16])
     assert again.frame["transaction_id"].is_monotonic_increasing  # the order the hash depends on
     assert not list(again.path.parent.glob(".*"))  # no staging or temporary file left behind
+
+
+def test_sampled_legitimate_rows_keep_every_fraud_and_weigh_back_to_the_whole_set(
+    trained_world: TrainedWorld, trained_copy: TrainedWorld
+) -> None:
+    """``legit_sample_rate``: the train split keeps every fraud and a seeded share of its legitimate
+    rows, weighted back; validation and holdout whole; the model stays calibrated and as good."""
+    whole = trained_world.training_set
+    config = replace(trained_copy.config, legit_sample_rate=0.25)
+    store = open_feature_store(trained_copy.settings)
+    sampled = build_training_set(store, trained_copy.settings.layout, config, QUIET)
+    for split in ("validation", "holdout"):
+        expected = whole.split(split).reset_index(drop=True)
+        got = sampled.split(split).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got.drop(columns="weight"), expected, check_exact=True)
+        assert (got["weight"] == 1.0).all()
+    train, whole_train = sampled.split("train"), whole.split("train")
+    frauds = whole_train.loc[whole_train[LABEL] == 1, "transaction_id"]
+    assert frauds.isin(train["transaction_id"]).all() and len(frauds) > 100
+    legit = train[LABEL] == 0
+    kept = legit.sum() / (whole_train[LABEL] == 0).sum()
+    assert 0.23 < kept < 0.27
+    assert (train.loc[legit, "weight"] == 4.0).all() and (train.loc[~legit, "weight"] == 1.0).all()
+    # the kept rows are the whole set's rows, features and all
+    same = whole_train.set_index("transaction_id").loc[train["transaction_id"]].reset_index()
+    pd.testing.assert_frame_equal(train.drop(columns="weight").reset_index(drop=True), same, check_exact=True)
+    # weighted back, the label rate is the whole set's; the uniform sample has the split's own rate
+    rate = np.average(sampled.frame[LABEL], weights=sampled.sampling_weights())
+    assert rate == pytest.approx(whole.frame[LABEL].mean(), rel=0.1)
+    # the uniform sample: the whole split's rows under the same draw, frauds and legitimate alike
+    uniform = sampled.uniform_sample("train")
+    drawn = sampling_draw(whole_train["transaction_id"], config.seed) < 0.25
+    assert uniform["transaction_id"].tolist() == whole_train.loc[drawn, "transaction_id"].tolist()
+    expected = 0.25 * len(frauds)
+    assert abs(uniform[LABEL].sum() - expected) < 4 * np.sqrt(expected * 0.75)
+    # the weights keep the model calibrated (unweighted, its mean score fails this) and as good
+    holdout = whole.split("holdout")
+    models = {
+        name: train_model(ts, trained_world.config) for name, ts in (("whole", whole), ("sampled", sampled))
+    }
+    scores = {name: predict(m.booster, m.encoding, holdout) for name, m in models.items()}
+    assert scores["sampled"].mean() == pytest.approx(scores["whole"].mean(), rel=0.25)
+    auc = {name: roc_auc_score(holdout[LABEL], s) for name, s in scores.items()}
+    assert abs(auc["sampled"] - auc["whole"]) < 0.02
+    with pytest.raises(ConfigurationError, match="legit_sample_rate"):
+        build_training_set(store, trained_copy.settings.layout, replace(config, legit_sample_rate=0.0), QUIET)
