@@ -22,6 +22,7 @@ line through the measured scales 10 and 30): the line says so and what it would 
 
     python -m benchmarks.bench_scale                      # scales 1, 10 and 30
     python -m benchmarks.bench_scale --scale 1 --profile embedded
+    python -m benchmarks.bench_scale --scale 10 --legit-sample-rate 0.1   # the sampled training set
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def stage_apply(root: str, profile: str, extra: dict[str, Any]) -> dict[str, Any
     return {"rows": 0}
 
 
-def stage_training_set(root: str, profile: str, extra: dict[str, Any]) -> dict[str, Any]:
+def stage_training_set(root: str, profile: str, extra: dict[str, Any], rate: float) -> dict[str, Any]:
     from feature_repo.operations import open_feature_store, open_profile_spark_session
     from skewless.progress import Progress
     from training.config import TrainingConfig
@@ -88,7 +89,10 @@ def stage_training_set(root: str, profile: str, extra: dict[str, Any]) -> dict[s
     settings = _settings(root, profile, extra)  # the repo applied by the stage before
     spark = open_profile_spark_session(settings) if profile == "spark" else None
     ts = build_training_set(
-        open_feature_store(settings), settings.layout, TrainingConfig(), Progress(quiet=True)
+        open_feature_store(settings),
+        settings.layout,
+        TrainingConfig(legit_sample_rate=rate),
+        Progress(quiet=True),
     )
     if spark is not None:
         spark.stop()
@@ -193,7 +197,13 @@ def _spark_driver_gib(transactions: int) -> float:
 
 
 def _run_profile(
-    scale: float, profile: str, raw: Path, workdir: Path, extra: dict[str, Any], transactions: int
+    scale: float,
+    profile: str,
+    raw: Path,
+    workdir: Path,
+    extra: dict[str, Any],
+    transactions: int,
+    rate: float,
 ) -> None:
     import psutil
 
@@ -205,14 +215,15 @@ def _run_profile(
     if "error" in _report(scale, profile, "features", stage_features, str(root), profile, extra):
         return
     machine_gib = psutil.virtual_memory().total / 2**30
-    needed_gib = _spark_driver_gib(transactions) if profile == "spark" else 0.0
+    kept = 1 / 3 + 2 / 3 * rate  # about two thirds of the set is the train split's legitimate rows
+    needed_gib = _spark_driver_gib(round(transactions * kept)) if profile == "spark" else 0.0
     _report(scale, profile, "apply", stage_apply, str(root), profile, extra)
     if needed_gib > machine_gib:  # it would be killed after many minutes: say so instead
         for name in ("training set", "fit (Dask)"):
             print(f"{scale:>5g}  {profile:<9} {name:<16} not run: needs about {needed_gib:.0f} GiB, "
                   f"this machine has {machine_gib:.0f}")  # fmt: skip
     else:
-        built = _report(scale, profile, "training set", stage_training_set, str(root), profile, extra)
+        built = _report(scale, profile, "training set", stage_training_set, str(root), profile, extra, rate)
         if "error" in built:
             return
         fit = _report(scale, profile, "fit" + (" (Dask)" if profile == "spark" else ""), stage_fit,
@@ -242,7 +253,7 @@ def _report(scale: float, profile: str, name: str, stage: Any, *args: Any) -> di
     return result
 
 
-def run(scale: float, profiles: list[str]) -> None:
+def run(scale: float, profiles: list[str], rate: float = 1.0) -> None:
     from contextlib import ExitStack
 
     from lifecycle.local_stack import postgres_database, redis_server
@@ -266,7 +277,7 @@ def run(scale: float, profiles: list[str]) -> None:
                     extra = {"redis_connection": f"127.0.0.1:{port},db=0",
                              "registry_url": servers.enter_context(postgres_database()),
                              "spark_conf": {"spark.driver.memory": memory}}  # fmt: skip
-                _run_profile(scale, profile, world / "data" / "raw", workdir, extra, simulated["rows"])
+                _run_profile(scale, profile, world / "data" / "raw", workdir, extra, simulated["rows"], rate)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -277,11 +288,15 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=float, action="append", help="repeatable; default 1, 10 and 30")
     parser.add_argument("--profile", choices=PROFILES, action="append", help="repeatable; default both")
+    parser.add_argument(
+        "--legit-sample-rate", type=float, default=1.0,
+        help="share of the train split's legitimate rows kept (TrainingConfig.legit_sample_rate)",
+    )  # fmt: skip
     args = parser.parse_args()
     header = f"{'scale':>5}  {'profile':<9} {'stage':<16} {'seconds':>8} {'rows':>11} {'peak MiB':>9}"
     print(f"{header} {'child MiB':>9}")
     for scale in args.scale or [1.0, 10.0, 30.0]:
-        run(scale, args.profile or list(PROFILES))
+        run(scale, args.profile or list(PROFILES), args.legit_sample_rate)
 
 
 if __name__ == "__main__":
