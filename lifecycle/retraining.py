@@ -65,6 +65,7 @@ def carry_out(
         cutoff=cutoff,
         train_days=rules.retrain_window_days,
         labels=rules.retrain_labels,
+        legit_sample_rate=rules.retrain_legit_sample_rate,
     )
     outcome: dict[str, Any] = {
         "retrained": True,

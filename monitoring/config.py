@@ -113,6 +113,8 @@ class PolicyRules:
     # still to come when it was trained.
     known_label_refresh_days: int = 7
     retrain: bool = True  # False: record the decision, do not train (dry run)
+    # The retrained set's share of its train split's legitimate rows (TrainingConfig.legit_sample_rate).
+    retrain_legit_sample_rate: float = 1.0
 
 
 # Windows are cut on served_at ("served") or transaction_time ("event"); see monitoring.windows.

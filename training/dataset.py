@@ -245,9 +245,18 @@ def labelled_entity_rows(layout: DataLayout, config: TrainingConfig) -> tuple[pd
 
 
 def sampling_draw(transaction_ids: pd.Series, seed: int) -> np.ndarray:
-    """Each transaction's draw in [0, 1) from its id and ``seed``: the same on every run and profile."""
-    hashed = pd.util.hash_pandas_object(transaction_ids, index=False, hash_key=f"{seed:016d}"[-16:])
-    draw: np.ndarray = (hashed.to_numpy() >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    """Each transaction's draw in [0, 1) from its id and ``seed`` (SplitMix64 of the id, or of its
+    text's hash, offset by the seed): the same on every run, machine and profile, whatever the order."""
+    if pd.api.types.is_integer_dtype(transaction_ids.dtype):
+        bits: np.ndarray = transaction_ids.to_numpy(dtype=np.int64).view(np.uint64)
+    else:
+        bits = pd.util.hash_pandas_object(transaction_ids.astype(str), index=False).to_numpy()
+    with np.errstate(over="ignore"):  # the mixing multiplies modulo 2**64
+        z = bits + np.uint64(0x9E3779B97F4A7C15) * np.uint64((seed + 1) % 2**64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    draw: np.ndarray = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
     return draw
 
 

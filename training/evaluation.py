@@ -246,7 +246,7 @@ def _auc_at_label_age(
     validation split instead."""
     cutoff = pd.Timestamp(ts.cutoff)
     found = auc_at_label_age(holdout, scores, cutoff)
-    if found is None and "weight" in holdout.columns:
+    if found is None and "source" in holdout.columns:  # labels known early (training.dataset._known_now)
         validation = ts.split("validation")
         found = auc_at_label_age(validation, predict(booster, encoding, validation), cutoff)
     return found

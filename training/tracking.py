@@ -103,6 +103,7 @@ def build_metadata(
             last_transaction=last,
             rows=rows,
             labels=config.labels,
+            legit_sample_rate=config.legit_sample_rate,
         ),
         evaluation=evaluation.metrics(),
         best_iteration=model.best_iteration,
@@ -133,10 +134,15 @@ class FeastLineage:
         }
 
 
+def _sampled(data: TrainingData) -> str:
+    rate = data.legit_sample_rate
+    return f" (the legitimate ones sampled at {rate:g}, weighted back)" if rate < 1.0 else ""
+
+
 def version_description(data: Any, ts: TrainingSet, evaluation: Evaluation) -> str:
     """What a version is, in the words its registry page shows: data, service, figures, reports."""
     return (
-        f"LightGBM trained on {data.rows.get('train', 0):,} rows of transactions from "
+        f"LightGBM trained on {data.rows.get('train', 0):,} rows of transactions{_sampled(data)} from "
         f"{data.first_transaction:%Y-%m-%d} to the cut-off {data.cutoff:%Y-%m-%d}, point in time, from "
         f"the Feast feature service {ts.feature_service} (training set {ts.content_hash[:12]}). "
         f"Holdout: ROC AUC {evaluation.roc_auc:.3f}, PR AUC {evaluation.pr_auc:.3f}, decision threshold "

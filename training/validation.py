@@ -76,10 +76,11 @@ def _schema(ts: TrainingSet) -> list[Check]:
 
 def _nulls(ts: TrainingSet, rules: ValidationRules) -> list[Check]:
     checks = []
+    weights = ts.sampling_weights()  # the unsampled set's rates, where legitimate train rows were sampled
     for name in ts.features:
         if name not in ts.frame.columns:
             continue
-        rate = float(ts.frame[name].isna().mean())
+        rate = float(np.average(ts.frame[name].isna(), weights=weights)) if len(ts.frame) else 0.0
         limit = rules.null_rate_overrides.get(name, rules.max_null_rate)
         checks.append(Check(f"null rate: {name}", rate <= limit, f"{rate:.2%} (limit {limit:.0%})"))
     return checks

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -89,6 +89,17 @@ def moment_option(help_text: str) -> Any:
     return typer.Option(
         formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"], help=help_text, show_default=False
     )
+
+
+LegitSampleRateOption = Annotated[
+    float,
+    typer.Option(
+        min=1e-9,
+        max=1.0,
+        help="Keep this share of the train split's legitimate rows (every fraud), weighted back; "
+        "for sets too large to hold.",
+    ),
+]
 
 
 def echo_json(payload: dict[str, Any]) -> None:

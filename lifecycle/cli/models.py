@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from lifecycle.cli.app import app
-from lifecycle.cli.context import echo_json, invocation, moment_option, utc
+from lifecycle.cli.context import LegitSampleRateOption, echo_json, invocation, moment_option, utc
 from lifecycle.cli.data import DateOption
 from skewless.modes import DeploymentMode
 from training.config import TrainingConfig  # light: its defaults are the options' defaults
@@ -22,12 +22,6 @@ from training.config import TrainingConfig  # light: its defaults are the option
 __all__: list[str] = []
 
 SCORES_FOLDER = Path("scores")
-
-
-def _positive_rate(value: float) -> float:
-    if value <= 0.0:
-        raise typer.BadParameter("must be above 0 (and at most 1)")
-    return value
 
 
 @app.command("train")
@@ -48,16 +42,7 @@ def train_command(
     dask_workers: Annotated[
         int, typer.Option(min=1, help="Workers of the local Dask cluster.")
     ] = TrainingConfig.dask_workers,
-    legit_sample_rate: Annotated[
-        float,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            callback=_positive_rate,
-            help="Keep this share of the train split's legitimate rows (every fraud), weighted back; "
-            "for sets too large to hold.",
-        ),
-    ] = TrainingConfig.legit_sample_rate,
+    legit_sample_rate: LegitSampleRateOption = TrainingConfig.legit_sample_rate,
 ) -> None:
     """Point-in-time training from the feature service; logs to MLflow, registers a challenger."""
     run = invocation(ctx)
@@ -148,6 +133,7 @@ def retrain_command(
         datetime | None,
         moment_option("Train on data known by then (default: now, capped at the data's end)."),
     ] = None,
+    legit_sample_rate: LegitSampleRateOption = TrainingConfig.legit_sample_rate,
 ) -> None:
     """Retrain on the latest window now; a candidate that passes the gate waits as challenger in shadow.
 
@@ -163,7 +149,8 @@ def retrain_command(
         from skewless.progress import Progress
 
         moment = utc(as_of) or datetime.now(UTC)
-        decision = retrain_now(run.settings, run.registry, PolicyRules(), moment, Progress())
+        rules = PolicyRules(retrain_legit_sample_rate=legit_sample_rate)
+        decision = retrain_now(run.settings, run.registry, rules, moment, Progress())
     echo_json({"decision": decision.action, "outcome": decision.outcome})
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lifecycle.cli.app import monitor_app
-from lifecycle.cli.context import echo_json, invocation, moment_option, utc
+from lifecycle.cli.context import LegitSampleRateOption, echo_json, invocation, moment_option, utc
 
 if TYPE_CHECKING:
     from lifecycle.check_window import CheckWindow
@@ -62,12 +62,11 @@ def _window(
     return CheckWindow(begin, stop, utc(as_of) or stop, STEP[every], model, skew)
 
 
-def _config(clock: ClockChoice, retrain: bool = True) -> MonitoringConfig:
+def _config(clock: ClockChoice, retrain: bool = True, legit_sample_rate: float = 1.0) -> MonitoringConfig:
     from monitoring.config import MonitoringConfig, PolicyRules
 
-    return MonitoringConfig(
-        policy=PolicyRules(retrain=retrain), clock="event" if clock is ClockChoice.EVENT else "served"
-    )
+    policy = PolicyRules(retrain=retrain, retrain_legit_sample_rate=legit_sample_rate)
+    return MonitoringConfig(policy=policy, clock="event" if clock is ClockChoice.EVENT else "served")
 
 
 def _echo_report(outcome: ReportOutcome) -> None:
@@ -126,6 +125,7 @@ def monitor_check_command(
     retrain: Annotated[
         bool, typer.Option(help="Carry out a retraining decision (--no-retrain: record only).")
     ] = True,
+    legit_sample_rate: LegitSampleRateOption = 1.0,
 ) -> None:
     """The report, then the retraining policy's decision (recorded with its evidence, and carried out).
 
@@ -140,7 +140,9 @@ def monitor_check_command(
         from lifecycle.checks import run_check
         from skewless.progress import Progress
 
-        outcome = run_check(run.settings, run.registry, _config(clock, retrain), window, Progress())
+        outcome = run_check(
+            run.settings, run.registry, _config(clock, retrain, legit_sample_rate), window, Progress()
+        )
     _echo_report(outcome.report)
     decision = outcome.decision
     echo_json(

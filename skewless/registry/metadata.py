@@ -27,6 +27,7 @@ class TrainingData:
     last_transaction: datetime
     rows: dict[str, int] = field(default_factory=dict)  # per split
     labels: str = "matured"  # "matured": final labels; "known": those known at the cut-off
+    legit_sample_rate: float = 1.0  # share of the train split's legitimate rows kept (rows counts those)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class TrainingData:
             "last_transaction": self.last_transaction.isoformat(),
             "rows": dict(self.rows),
             "labels": self.labels,
+            "legit_sample_rate": self.legit_sample_rate,
         }
 
     @classmethod
@@ -49,6 +51,7 @@ class TrainingData:
             last_transaction=datetime.fromisoformat(str(data["last_transaction"])),
             rows={str(k): int(v) for k, v in data.get("rows", {}).items()},
             labels=str(data.get("labels", "matured")),
+            legit_sample_rate=float(data.get("legit_sample_rate", 1.0)),
         )
 
 

@@ -58,3 +58,31 @@ def test_a_count_or_rate_out_of_range_is_refused(tmp_path: Path, options: list[s
     root = make_workspace(tmp_path / "ws").root_dir
     result = CliRunner().invoke(app, ["--root-dir", str(root), "train", *options])
     assert result.exit_code == 2 and options[0].lstrip("-") in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "module", "function"),
+    [
+        (["retrain"], "lifecycle.retraining", "retrain_now"),
+        (["monitor", "check"], "lifecycle.checks", "run_check"),
+    ],
+)
+def test_the_policy_commands_pass_the_sampling_rate_to_retraining(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], module: str, function: str
+) -> None:
+    import importlib
+
+    from monitoring.config import MonitoringConfig, PolicyRules
+
+    seen: list[PolicyRules] = []
+
+    def stub(settings: Any, registry: Any, rules_or_config: Any, *args: Any) -> None:
+        config = rules_or_config
+        seen.append(config.policy if isinstance(config, MonitoringConfig) else config)
+        raise _Stop
+
+    monkeypatch.setattr(importlib.import_module(module), function, stub)
+    root = make_workspace(tmp_path / "ws").root_dir
+    result = CliRunner().invoke(app, ["--root-dir", str(root), *command, "--legit-sample-rate", "0.2"])
+    assert isinstance(result.exception, _Stop), result.output
+    assert [rules.retrain_legit_sample_rate for rules in seen] == [0.2]

@@ -43,7 +43,9 @@ def metadata(threshold: float = 0.04) -> ModelMetadata:
         encoding=FeatureEncoding(["amount", "channel"], {"channel": ["online", "in_store"]}),
         decision_threshold=threshold,
         review_cost=5.0,
-        training_data=TrainingData("abc123", "/tmp/set.parquet", moment, moment, moment, {"train": 10}),
+        training_data=TrainingData(
+            "abc123", "/tmp/set.parquet", moment, moment, moment, {"train": 10}, legit_sample_rate=0.25
+        ),
         evaluation={"holdout_roc_auc": 0.91},
     )
 

@@ -14,7 +14,8 @@ from skewless.errors import ConfigurationError
 from tests.conftest import QUIET
 from tests.factories import TRAIN_END
 from tests.worlds import TrainedWorld
-from training.dataset import LABEL, build_training_set, sampling_draw
+from training.config import TrainingConfig
+from training.dataset import LABEL, _sample_legitimate, build_training_set, sampling_draw
 from training.model import predict, train_model
 
 
@@ -121,3 +122,22 @@ def test_sampled_legitimate_rows_keep_every_fraud_and_weigh_back_to_the_whole_se
     assert abs(auc["sampled"] - auc["whole"]) < 0.02
     with pytest.raises(ConfigurationError, match="legit_sample_rate"):
         build_training_set(store, trained_copy.settings.layout, replace(config, legit_sample_rate=0.0), QUIET)
+
+
+def test_the_sampling_draw_follows_the_seed_not_the_order_and_keeps_earlier_weights() -> None:
+    ids = pd.Series(np.arange(40_000, dtype=np.int64))
+    draw = sampling_draw(ids, 42)
+    assert 0.24 < (draw < 0.25).mean() < 0.26 and ((0.0 <= draw) & (draw < 1.0)).all()
+    assert (sampling_draw(ids[::-1].reset_index(drop=True), 42)[::-1] == draw).all()  # row by row
+    other = sampling_draw(ids, 7) < 0.25
+    assert 0.05 < ((draw < 0.25) & other).mean() < 0.075  # another seed: another, independent draw
+    text = sampling_draw(ids.astype(str), 42)
+    assert 0.24 < (text < 0.25).mean() < 0.26 and (sampling_draw(ids.astype(str), 7) != text).any()
+    # a weight the rows already carry (labels known early) is multiplied, not replaced
+    rows = pd.DataFrame(
+        {"transaction_id": ids, "split": "train", LABEL: (ids % 50 == 0).astype(np.int8), "weight": 2.0}
+    )
+    sampled = _sample_legitimate(rows, TrainingConfig(legit_sample_rate=0.25, seed=42))
+    legit = sampled[LABEL] == 0
+    assert (sampled.loc[legit, "weight"] == 8.0).all() and (sampled.loc[~legit, "weight"] == 2.0).all()
+    assert sampled[LABEL].sum() == rows[LABEL].sum()
