@@ -134,14 +134,14 @@ def stage_score(root: str, profile: str, extra: dict[str, Any], days: int) -> di
     from feature_repo.operations import open_profile_spark_session
     from skewless.model_input import FeatureEncoding
     from skewless.progress import Progress
+    from skewless.raw_data import read_manifest
     from skewless.registry import InMemoryModelRegistry, ModelMetadata, TrainingData
     from training.batch_scoring import score_transactions
     from training.config import TrainingConfig
 
     settings = _settings(root, profile, extra)
     spark = open_profile_spark_session(settings) if profile == "spark" else None
-    last = pd.read_parquet(settings.layout.transactions, columns=["transaction_time"]).max().iloc[0]
-    since = last.floor("D") - pd.Timedelta(days=days - 1)
+    since = pd.Timestamp(read_manifest(settings.layout).end, tz="UTC") - pd.Timedelta(days=days)
     transactions = pd.read_parquet(settings.layout.transactions, filters=[("transaction_time", ">=", since)])
     now = datetime.now(UTC)
     metadata = ModelMetadata(

@@ -69,8 +69,11 @@ class TrainingSet:
     def sampling_weights(self) -> np.ndarray:
         """Each row's inverse chance of being in the set: ``1 / legit_sample_rate`` for the train
         split's legitimate rows, 1 for the others. Weighted so, the set counts as the unsampled one."""
-        sampled = (self.frame["split"] == "train") & (self.frame[LABEL] == 0)
-        return np.where(sampled.to_numpy(), 1.0 / self.legit_sample_rate, 1.0)
+        return np.where(_legitimate_train(self.frame), 1.0 / self.legit_sample_rate, 1.0)
+
+    def unsampled_mean(self, values: pd.Series) -> float:
+        """The mean of ``values`` (one per row) as the unsampled set would give it (0 for no rows)."""
+        return float(np.average(values, weights=self.sampling_weights())) if len(values) else 0.0
 
     def uniform_sample(self, name: str) -> pd.DataFrame:
         """Rows of one split as a uniform sample of the unsampled split: where the train split's
@@ -260,6 +263,12 @@ def sampling_draw(transaction_ids: pd.Series, seed: int) -> np.ndarray:
     return draw
 
 
+def _legitimate_train(rows: pd.DataFrame) -> np.ndarray:
+    """Which rows are the train split's legitimate ones (those ``legit_sample_rate`` samples)."""
+    legit: np.ndarray = ((rows["split"] == "train") & (rows[LABEL] == 0)).to_numpy()
+    return legit
+
+
 def _sample_legitimate(rows: pd.DataFrame, config: TrainingConfig) -> pd.DataFrame:
     """The train split's frauds and ``config.legit_sample_rate`` of its legitimate rows, each of
     those weighted ``1 / rate`` (times any weight it has); validation and holdout whole.
@@ -272,7 +281,7 @@ def _sample_legitimate(rows: pd.DataFrame, config: TrainingConfig) -> pd.DataFra
         raise ConfigurationError(f"legit_sample_rate must be in (0, 1], got {rate}")
     if rate == 1.0:
         return rows
-    legit = ((rows["split"] == "train") & (rows[LABEL] == 0)).to_numpy()
+    legit = _legitimate_train(rows)
     kept = ~legit | (sampling_draw(rows["transaction_id"], config.seed) < rate)
     rows = rows[kept].reset_index(drop=True)
     weight = rows["weight"].to_numpy() if "weight" in rows.columns else np.ones(len(rows))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
@@ -76,11 +75,10 @@ def _schema(ts: TrainingSet) -> list[Check]:
 
 def _nulls(ts: TrainingSet, rules: ValidationRules) -> list[Check]:
     checks = []
-    weights = ts.sampling_weights()  # the unsampled set's rates, where legitimate train rows were sampled
     for name in ts.features:
         if name not in ts.frame.columns:
             continue
-        rate = float(np.average(ts.frame[name].isna(), weights=weights)) if len(ts.frame) else 0.0
+        rate = ts.unsampled_mean(ts.frame[name].isna())  # as if no legitimate train row were left out
         limit = rules.null_rate_overrides.get(name, rules.max_null_rate)
         checks.append(Check(f"null rate: {name}", rate <= limit, f"{rate:.2%} (limit {limit:.0%})"))
     return checks
@@ -110,8 +108,7 @@ def _rows(ts: TrainingSet, rules: ValidationRules) -> list[Check]:
     frame = ts.frame
     duplicated = int(frame.duplicated([CUSTOMER_KEY, EVENT_TIMESTAMP]).sum())
     checks = [Check("rows: no duplicate entity-timestamp", duplicated == 0, f"{duplicated} duplicated")]
-    # the unsampled set's rate, where the train split's legitimate rows were sampled
-    rate = float(np.average(frame[LABEL], weights=ts.sampling_weights())) if len(frame) else 0.0
+    rate = ts.unsampled_mean(frame[LABEL])  # as if no legitimate train row were left out
     sane = rules.min_label_rate <= rate <= rules.max_label_rate
     bounds = f"(bounds {rules.min_label_rate:.1%}..{rules.max_label_rate:.0%})"
     sampled = (

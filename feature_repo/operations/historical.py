@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -77,8 +78,9 @@ class WrittenFeatures:
 
     def values(self) -> list[str]:
         """The partitions' values, sorted (as the executors wrote them: strings)."""
-        return sorted(self._folders())
+        return sorted(self._folders)
 
+    @cached_property
     def _folders(self) -> dict[str, Path]:
         """Each partition's folder by its value (Spark escapes some characters in the name as %XX)."""
         prefix = f"{self.partition_by}="
@@ -86,12 +88,12 @@ class WrittenFeatures:
 
     def read(self, value: str | None = None) -> pd.DataFrame:
         """The requests of partition ``value`` (all if None) with their features, in their order."""
-        partitioning = ds.partitioning(pa.schema([pa.field(self.partition_by, pa.string())]), flavor="hive")
 
         def fetch() -> pa.Table:  # the partition's values as written, not as Arrow would guess them
             if value is None:
-                return pq.read_table(self.folder, partitioning=partitioning)
-            folder = self._folders().get(value)
+                schema = pa.schema([pa.field(self.partition_by, pa.string())])
+                return pq.read_table(self.folder, partitioning=ds.partitioning(schema, flavor="hive"))
+            folder = self._folders.get(value)
             if folder is None:
                 raise InputError(f"no partition {self.partition_by}={value} in {self.folder}")
             table = pq.read_table(folder)
